@@ -1,0 +1,88 @@
+// Command checker runs one-shot Remote Copy conformance checks: it parses
+// saved showrcopy output, lists the state-table rows that apply to an
+// observation, checks saved or live arrays against the tables, and walks the
+// disaster-recovery sequence on the simulated pair or a lab pair.
+//
+// Exit status: 0 conforms, 1 does not conform, 2 could not run.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/alecthomas/kingpin/v2"
+	"github.com/prometheus/common/version"
+)
+
+// Exit statuses, part of the command-line contract (DESIGN.md).
+const (
+	exitConforms    = 0
+	exitNonConform  = 1
+	exitCouldNotRun = 2
+)
+
+// env is what a subcommand's action gets: where to write, and the context
+// that is cancelled on SIGINT/SIGTERM.
+type env struct {
+	ctx    context.Context
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+}
+
+// subcommand is registered by each subcommand's file in an init function.
+// setup declares the flags and arguments on the clause and returns the
+// action, which returns the exit status.
+type subcommand struct {
+	name  string
+	help  string
+	setup func(clause *kingpin.CmdClause) func(e env) int
+}
+
+var subcommands []subcommand
+
+func register(c subcommand) { subcommands = append(subcommands, c) }
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run is main without the process: tests call it in-process.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	app := kingpin.New("checker", "Check HP 3PAR Remote Copy states against the vendor's CIM state tables.")
+	app.Version(version.Print("checker"))
+	app.HelpFlag.Short('h')
+	app.UsageWriter(stdout)
+	app.ErrorWriter(stderr)
+	exited := -1
+	app.Terminate(func(code int) {
+		if exited < 0 {
+			exited = code
+		}
+	})
+	actions := map[string]func(env) int{}
+	for _, c := range subcommands {
+		actions[c.name] = c.setup(app.Command(c.name, c.help))
+	}
+	cmd, err := app.Parse(args)
+	if exited >= 0 { // --help or --version
+		return exited
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "checker: %v (try --help)\n", err)
+		return exitCouldNotRun
+	}
+	action, ok := actions[cmd]
+	if !ok {
+		fmt.Fprintln(stderr, "checker: a subcommand is required (try --help)")
+		return exitCouldNotRun
+	}
+	return action(env{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr})
+}

@@ -30,6 +30,12 @@ type Property struct {
 	Key   bool        // part of the instance's name (KEYBINDING)
 	Value *string     // nil = NULL
 	Ref   *ObjectPath // set when Type == "reference"
+
+	// IsArray marks a PROPERTY.ARRAY; its values are in Elements (nil =
+	// NULL) and Value is unused. 3PAR volumes carry a few array properties
+	// (OperationalStatus, ...) that the decoder must read without failing.
+	IsArray  bool
+	Elements []string
 }
 
 // TypeReference is the Property.Type of a reference property.
@@ -45,7 +51,12 @@ type ObjectPath struct {
 
 // KeyBinding is one key of an ObjectPath. ValueType is "string", "numeric"
 // or "boolean" (the KEYVALUE VALUETYPE attribute); "" means "string".
-type KeyBinding struct{ Name, Value, ValueType string }
+// A reference key (TPD_RemoteStorageSynchronized's SystemElement and
+// SyncedElement) has Ref set, ValueType "reference" and Value empty.
+type KeyBinding struct {
+	Name, Value, ValueType string
+	Ref                    *ObjectPath
+}
 
 // CIM status codes (DSP0200) used by this project.
 const (
@@ -138,6 +149,9 @@ func (in Instance) Path() ObjectPath {
 }
 
 func (p Property) keyBinding() KeyBinding {
+	if p.Type == TypeReference {
+		return KeyBinding{Name: p.Name, ValueType: TypeReference, Ref: p.Ref}
+	}
 	kb := KeyBinding{Name: p.Name, ValueType: valueTypeOf(p.Type)}
 	if p.Value != nil {
 		kb.Value = *p.Value
@@ -184,9 +198,12 @@ func (op ObjectPath) String() string {
 		} else {
 			b.WriteByte(',')
 		}
-		if k.ValueType == "" || k.ValueType == "string" {
+		switch {
+		case k.Ref != nil:
+			fmt.Fprintf(&b, "%s=%q", k.Name, k.Ref.String())
+		case k.ValueType == "" || k.ValueType == "string":
 			fmt.Fprintf(&b, "%s=%q", k.Name, k.Value)
-		} else {
+		default:
 			fmt.Fprintf(&b, "%s=%s", k.Name, k.Value)
 		}
 	}

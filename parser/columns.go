@@ -1,0 +1,338 @@
+package parser
+
+// field is what a column means to the model. Columns the model does not
+// know (the -d extras and anything newer) are fExtra and land in Extra.
+type field uint8
+
+const (
+	fExtra field = iota
+	fName
+	fID
+	fType
+	fTargetStatus
+	fTargetOptions
+	fPolicy
+	fTarget
+	fNode
+	fAddress
+	fLinkStatus
+	fLinkOptions
+	fGroupStatus
+	fRole
+	fMode
+	fGroupOptions
+	fLocalVV
+	fLocalID
+	fRemoteVV
+	fRemoteID
+	fSyncStatus
+	fLastSyncTime
+)
+
+// tableKind says which of the four tables a header belongs to.
+type tableKind uint8
+
+const (
+	kindTargets tableKind = iota
+	kindLinks
+	kindGroups
+	kindVolumes
+)
+
+// what names a row of the table in error messages.
+func (k tableKind) what() string {
+	switch k {
+	case kindTargets:
+		return "target"
+	case kindLinks:
+		return "link"
+	case kindGroups:
+		return "group"
+	}
+	return "volume"
+}
+
+// expectedHeader is the header an error message quotes.
+func (k tableKind) expectedHeader() string {
+	switch k {
+	case kindTargets:
+		return "Name ID Type Status Options Policy"
+	case kindLinks:
+		return "Target Node Address Status Options"
+	case kindGroups:
+		return "Name Target Status Role Mode Options"
+	}
+	return "LocalVV ID RemoteVV ID SyncStatus LastSyncTime"
+}
+
+// required lists the fields a header of the kind must have.
+func (k tableKind) required() []field {
+	switch k {
+	case kindTargets:
+		return []field{fName, fID, fType, fTargetStatus}
+	case kindLinks:
+		return []field{fTarget, fNode, fAddress, fLinkStatus}
+	case kindGroups:
+		return []field{fName, fTarget, fStatus(k), fRole, fMode}
+	}
+	return []field{fLocalVV, fLocalID, fRemoteVV, fRemoteID, fSyncStatus}
+}
+
+func fStatus(k tableKind) field {
+	switch k {
+	case kindTargets:
+		return fTargetStatus
+	case kindLinks:
+		return fLinkStatus
+	}
+	return fGroupStatus
+}
+
+// fieldOf maps a header name to its field. seenID counts the ID columns
+// already seen in this header, since volume tables have two.
+func fieldOf(k tableKind, name string, seenID int) field {
+	switch k {
+	case kindTargets:
+		switch name {
+		case "Name":
+			return fName
+		case "ID":
+			if seenID == 0 {
+				return fID
+			}
+		case "Type":
+			return fType
+		case "Status":
+			return fTargetStatus
+		case "Options":
+			return fTargetOptions
+		case "Policy":
+			return fPolicy
+		}
+	case kindLinks:
+		switch name {
+		case "Target":
+			return fTarget
+		case "Node":
+			return fNode
+		case "Address":
+			return fAddress
+		case "Status":
+			return fLinkStatus
+		case "Options":
+			return fLinkOptions
+		}
+	case kindGroups:
+		switch name {
+		case "Name":
+			return fName
+		case "ID":
+			if seenID == 0 {
+				return fID
+			}
+		case "Target":
+			return fTarget
+		case "Status":
+			return fGroupStatus
+		case "Role":
+			return fRole
+		case "Mode":
+			return fMode
+		case "Options":
+			return fGroupOptions
+		}
+	case kindVolumes:
+		switch name {
+		case "LocalVV":
+			return fLocalVV
+		case "ID":
+			switch seenID {
+			case 0:
+				return fLocalID
+			case 1:
+				return fRemoteID
+			}
+		case "RemoteVV":
+			return fRemoteVV
+		case "SyncStatus":
+			return fSyncStatus
+		case "LastSyncTime":
+			return fLastSyncTime
+		}
+	}
+	return fExtra
+}
+
+// column is one header column. start is the byte offset of the header
+// name in its line; aligned rows are matched against it.
+type column struct {
+	name  string
+	start int
+	field field
+}
+
+// span is a field of a row: the bytes [a, b) of its line.
+type span struct{ a, b int }
+
+// inf is the cost of an impossible assignment.
+const inf = 1 << 28
+
+// limits of a field: how many whitespace-separated tokens its value has.
+// max < 0 means any number.
+func limits(f field) (min, max int) {
+	switch f {
+	case fTargetOptions, fLinkOptions, fPolicy, fExtra:
+		return 0, 1
+	case fGroupOptions:
+		return 0, -1
+	case fLastSyncTime:
+		return 1, 3
+	}
+	return 1, 1
+}
+
+// tokenCost scores a single-token value for a field: 0 for a value of the
+// expected shape or a known word, small costs for unknown words (kept as
+// printed, but a better placement wins), inf where the value cannot be.
+func tokenCost(f field, v string) int {
+	switch f {
+	case fID, fLocalID, fRemoteID:
+		if _, ok := atoi(v); ok {
+			return 0
+		}
+		return inf
+	case fNode:
+		if isNode(v) {
+			return 0
+		}
+		return inf
+	case fName, fTarget, fLocalVV, fRemoteVV:
+		if isNode(v) || isDate(v) || isClock(v) {
+			return 2
+		}
+		return 0
+	case fType:
+		switch v {
+		case "IP", "FC":
+			return 0
+		}
+		return wordCost(v)
+	case fTargetStatus:
+		switch v {
+		case "ready", "failed":
+			return 0
+		}
+		return wordCost(v)
+	case fTargetOptions:
+		if v == "-" || isWWN(v) {
+			return 0
+		}
+		return 2
+	case fPolicy:
+		if isPolicyWord(v) {
+			return 0
+		}
+		return wordCost(v)
+	case fAddress:
+		if v == "receive" || isIPv4(v) || isWWN(v) || isIPv6(v) {
+			return 0
+		}
+		return 2
+	case fLinkStatus:
+		switch v {
+		case "Up", "Down":
+			return 0
+		}
+		return wordCost(v)
+	case fLinkOptions:
+		if v == "-" {
+			return 0
+		}
+		return 1
+	case fGroupStatus:
+		switch v {
+		case "Started", "Stopped", "Backup":
+			return 0
+		}
+		return wordCost(v)
+	case fRole:
+		switch v {
+		case "Primary", "Secondary", "Primary-Rev", "Secondary-Rev":
+			return 0
+		}
+		return wordCost(v)
+	case fMode:
+		switch v {
+		case "Sync", "Periodic", "Async":
+			return 0
+		}
+		return wordCost(v)
+	case fSyncStatus:
+		switch v {
+		case "New", "Syncing", "Synced", "NotSynced", "Stale", "Stopped":
+			return 0
+		}
+		return wordCost(v)
+	}
+	return 0 // fExtra, fGroupOptions
+}
+
+// wordCost is the cost of an unknown word in a word column: allowed, but
+// a word with letters is far likelier than a number or node there.
+func wordCost(v string) int {
+	if hasLetter(v) {
+		return 1
+	}
+	return 3
+}
+
+// emptyCost is the cost of leaving a column empty.
+func emptyCost(f field) int {
+	switch f {
+	case fTargetOptions, fLinkOptions, fGroupOptions:
+		return 0
+	}
+	return 1
+}
+
+// runCost scores toks (a run of consecutive tokens of line) as the value of
+// field f, including whether f may hold that many tokens.
+func runCost(f field, line string, toks []span) int {
+	n := len(toks)
+	min, max := limits(f)
+	if n < min || (max >= 0 && n > max) {
+		return inf
+	}
+	if n == 0 {
+		return emptyCost(f)
+	}
+	if f == fLastSyncTime {
+		return timeCost(line, toks)
+	}
+	if f == fGroupOptions {
+		return 0
+	}
+	return tokenCost(f, line[toks[0].a:toks[0].b])
+}
+
+// timeCost accepts a LastSyncTime: NA, or a date, a clock time and an
+// optional zone. Anything else (a cut-off time, a word) is impossible.
+func timeCost(line string, toks []span) int {
+	t0 := line[toks[0].a:toks[0].b]
+	switch len(toks) {
+	case 1:
+		if t0 == "NA" || t0 == "-" {
+			return 0
+		}
+		return inf
+	case 2, 3:
+		if !isDate(t0) || !isClock(line[toks[1].a:toks[1].b]) {
+			return inf
+		}
+		if len(toks) == 3 && !isZone(line[toks[2].a:toks[2].b]) {
+			return inf
+		}
+		return 0
+	}
+	return inf
+}

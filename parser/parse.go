@@ -1,0 +1,625 @@
+package parser
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Parse reads the output of one showrcopy invocation (any subcommand form,
+// with or without -d, aligned, CSV or with its padding collapsed) and
+// returns the model. On input it cannot read it returns a nil Output and an
+// *Error naming the line and what was expected there.
+func Parse(data []byte) (*Output, error) {
+	p := parser{src: string(data)} // the one copy: every value is a substring of it
+	out, err := p.parse()
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// NaturalGroup returns the group name without the `.r<system id>` suffix the
+// secondary array adds, so that both arrays of a pair name a group alike.
+func NaturalGroup(name string) string {
+	i := strings.LastIndex(name, ".r")
+	if i <= 0 || !isDigits(name[i+2:]) {
+		return name
+	}
+	return name[:i]
+}
+
+// Section titles as printed, and the names Output.Sections uses.
+const (
+	titleSystem  = "Remote Copy System Information"
+	titleTargets = "Target Information"
+	titleLinks   = "Link Information"
+	titleGroups  = "Group Information"
+)
+
+// timeSlabSize is how many LastSyncTime strings share one allocation.
+const timeSlabSize = 256
+
+type parser struct {
+	src string
+	pos int // offset of the next unread line
+	num int // number of the line last read (1-based)
+
+	toks  []span   // fields of the current row
+	sub   []span   // tokens of one CSV field
+	vals  []string // values of the current row, one per column
+	dp    []int32
+	back  []int32
+	table [4]table // the current header of each kind
+
+	slab   []string // backing store for *string values
+	volume []Volume // backing store for every group's Volumes
+}
+
+// table is a parsed header: its columns and how its rows are written.
+type table struct {
+	kind tableKind
+	cols []column
+	csv  bool
+	// lead: CSV volume rows begin with a comma (an empty first field).
+	lead bool
+}
+
+type mark struct{ pos, num int }
+
+func (p *parser) mark() mark   { return mark{p.pos, p.num} }
+func (p *parser) reset(m mark) { p.pos, p.num = m.pos, m.num }
+func (p *parser) atEOF() bool  { return p.pos >= len(p.src) }
+func (p *parser) keep(s string) *string {
+	if len(p.slab) == cap(p.slab) {
+		p.slab = make([]string, 0, timeSlabSize)
+	}
+	p.slab = append(p.slab, s)
+	return &p.slab[len(p.slab)-1]
+}
+
+// next returns the next line without its line ending (LF or CRLF) and
+// without trailing blanks, which the CLI pads the last column with.
+func (p *parser) next() (string, bool) {
+	if p.pos >= len(p.src) {
+		return "", false
+	}
+	rest := p.src[p.pos:]
+	line := rest
+	if i := strings.IndexByte(rest, '\n'); i >= 0 {
+		line = rest[:i]
+		p.pos += i + 1
+	} else {
+		p.pos = len(p.src)
+	}
+	p.num++
+	if p.num == 1 {
+		line = strings.TrimPrefix(line, "\uFEFF")
+	}
+	return trimRight(line), true
+}
+
+func trimRight(s string) string {
+	i := len(s)
+	for i > 0 && (s[i-1] == ' ' || s[i-1] == '\t' || s[i-1] == '\r') {
+		i--
+	}
+	return s[:i]
+}
+
+func trimLeft(s string) string {
+	i := 0
+	for i < len(s) && (s[i] == ' ' || s[i] == '\t') {
+		i++
+	}
+	return s[i:]
+}
+
+func (p *parser) errf(line int, format string, args ...any) *Error {
+	if line < 1 {
+		line = 1
+	}
+	return &Error{Line: line, Msg: fmt.Sprintf(format, args...)}
+}
+
+// knownSection returns the section name of a title line, or "".
+func knownSection(line string) string {
+	switch trimLeft(line) {
+	case titleSystem:
+		return "system"
+	case titleTargets:
+		return "targets"
+	case titleLinks:
+		return "links"
+	case titleGroups:
+		return "groups"
+	}
+	return ""
+}
+
+// isOtherTitle recognises the title of a section this parser does not model
+// (such as a quorum witness section): a few capitalised words ending in
+// "Information", not indented.
+func isOtherTitle(line string) bool {
+	if line == "" || line[0] == ' ' || !strings.HasSuffix(line, " Information") || strings.ContainsAny(line, ",:\t") {
+		return false
+	}
+	words := 0
+	for _, w := range strings.Split(line, " ") {
+		if w == "" || w[0] < 'A' || w[0] > 'Z' {
+			return false
+		}
+		words++
+	}
+	return words <= 6
+}
+
+func isTitle(line string) bool { return knownSection(line) != "" || isOtherTitle(line) }
+
+// isPrompt recognises a CLI prompt line, such as "cli%" or "array1 cli% ",
+// that a saved session may hold before or after the output.
+func isPrompt(line string) bool {
+	t := strings.TrimSpace(line)
+	return strings.Contains(t, "cli%") || strings.HasSuffix(t, "%") || strings.HasSuffix(t, "$") || strings.HasSuffix(t, "#") || strings.HasSuffix(t, ">")
+}
+
+// isEcho recognises the echoed command line a saved session may begin with.
+func isEcho(line string) bool { return strings.Contains(line, "showrcopy") || isPrompt(line) }
+
+// onlyPromptsLeft reports whether everything after the current position is
+// blank lines and prompt lines.
+func (p *parser) onlyPromptsLeft() bool {
+	m := p.mark()
+	defer p.reset(m)
+	for {
+		line, ok := p.next()
+		if !ok {
+			return true
+		}
+		if line != "" && !isPrompt(line) {
+			return false
+		}
+	}
+}
+
+// looksLikeCLIError recognises the messages an array prints instead of
+// output when it refuses or fails a command.
+func looksLikeCLIError(line string) bool {
+	t := strings.ToLower(strings.TrimSpace(line))
+	for _, w := range []string{"error", "too many", "cli connection", "not licensed", "permission denied", "invalid", "not found", "unknown command", "usage:", "not started", "no remote copy"} {
+		if strings.Contains(t, w) {
+			return true
+		}
+	}
+	return false
+}
+
+func (p *parser) parse() (*Output, error) {
+	out := &Output{Targets: []Target{}, Links: []Link{}, Groups: []Group{}, Sections: make([]string, 0, 4)}
+	// Volumes of all groups share one backing array, sized by the line
+	// count: one allocation instead of one per group and growth step.
+	p.volume = make([]Volume, 0, strings.Count(p.src, "\n")/2+1)
+	started := false
+	for {
+		line, ok := p.next()
+		if !ok {
+			break
+		}
+		if line == "" {
+			continue
+		}
+		sec := knownSection(line)
+		if sec == "" {
+			switch {
+			case isOtherTitle(line):
+				started = true
+				p.skipSection()
+				continue
+			case !started && isEcho(line):
+				continue
+			case isPrompt(line) && p.onlyPromptsLeft():
+				p.pos = len(p.src)
+				continue
+			case !started && looksLikeCLIError(line):
+				return nil, p.errf(p.num, "the array answered with an error instead of showrcopy output: %s", quote(strings.TrimSpace(line)))
+			case !started:
+				return nil, p.errf(p.num, "expected showrcopy output starting with %q, got %s", titleSystem, quote(strings.TrimSpace(line)))
+			}
+			return nil, p.errf(p.num, "expected a section title (%q, %q, %q or %q), got %s", titleSystem, titleTargets, titleLinks, titleGroups, quote(strings.TrimSpace(line)))
+		}
+		started = true
+		out.Sections = append(out.Sections, sec)
+		var err error
+		switch sec {
+		case "system":
+			err = p.parseSystem(out)
+		case "targets":
+			err = p.parseTargets(out)
+		case "links":
+			err = p.parseLinks(out)
+		case "groups":
+			err = p.parseGroups(out)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if !started {
+		if p.num == 0 {
+			return nil, p.errf(1, "empty output: expected %q", titleSystem)
+		}
+		return nil, p.errf(p.num, "no showrcopy output: expected %q", titleSystem)
+	}
+	return out, nil
+}
+
+// skipSection skips the lines of a section this parser does not model.
+func (p *parser) skipSection() {
+	for {
+		m := p.mark()
+		line, ok := p.next()
+		if !ok {
+			return
+		}
+		if isTitle(line) || (isPrompt(line) && p.onlyPromptsLeft()) {
+			p.reset(m)
+			return
+		}
+	}
+}
+
+// nextContent skips blank lines and returns the next line, or ok=false at
+// the end of the section (end of input, a title or a trailing prompt); in
+// that case nothing is consumed.
+func (p *parser) nextContent() (string, bool) {
+	for {
+		m := p.mark()
+		line, ok := p.next()
+		if !ok {
+			return "", false
+		}
+		if line == "" {
+			continue
+		}
+		if isTitle(line) || (isPrompt(line) && p.onlyPromptsLeft()) {
+			p.reset(m)
+			return "", false
+		}
+		return line, true
+	}
+}
+
+func (p *parser) parseSystem(out *Output) error {
+	titleLine := p.num
+	line, ok := p.nextContent()
+	if !ok {
+		return p.errf(max(p.num, titleLine)+boolInt(p.atEOF() && p.num == titleLine), "expected %q after %q", "Status: ...", titleSystem)
+	}
+	t := trimLeft(line)
+	v, found := strings.CutPrefix(t, "Status:")
+	if !found {
+		return p.errf(p.num, "expected %q after %q, got %s", "Status: ...", titleSystem, quote(t))
+	}
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return p.errf(p.num, "expected a status after %q", "Status:")
+	}
+	status, detail, _ := strings.Cut(v, ",")
+	out.System = System{Status: strings.TrimSpace(status), Detail: strings.TrimSpace(detail)}
+	return nil
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func (p *parser) parseTargets(out *Output) error {
+	t, err := p.sectionHeader(kindTargets)
+	if t == nil || err != nil {
+		return err
+	}
+	for {
+		line, ok := p.nextContent()
+		if !ok {
+			return nil
+		}
+		if err := p.splitRow(t, line); err != nil {
+			return err
+		}
+		var r Target
+		for i, c := range t.cols {
+			v := p.vals[i]
+			switch c.field {
+			case fName:
+				r.Name = v
+			case fID:
+				r.ID, _ = atoi(v)
+			case fType:
+				r.Type = v
+			case fTargetStatus:
+				r.Status = v
+			case fTargetOptions:
+				r.Options = v
+			case fPolicy:
+				r.Policy = v
+			default:
+				r.Extra = addExtra(r.Extra, len(t.cols), c.name, v)
+			}
+		}
+		out.Targets = append(out.Targets, r)
+	}
+}
+
+func (p *parser) parseLinks(out *Output) error {
+	t, err := p.sectionHeader(kindLinks)
+	if t == nil || err != nil {
+		return err
+	}
+	for {
+		line, ok := p.nextContent()
+		if !ok {
+			return nil
+		}
+		if err := p.splitRow(t, line); err != nil {
+			return err
+		}
+		var r Link
+		for i, c := range t.cols {
+			v := p.vals[i]
+			switch c.field {
+			case fTarget:
+				r.Target = v
+			case fNode:
+				r.Node = v
+			case fAddress:
+				r.Address = v
+			case fLinkStatus:
+				r.Status = v
+			case fLinkOptions:
+				r.Options = v
+			default:
+				r.Extra = addExtra(r.Extra, len(t.cols), c.name, v)
+			}
+		}
+		out.Links = append(out.Links, r)
+	}
+}
+
+func addExtra(m map[string]string, size int, k, v string) map[string]string {
+	if m == nil {
+		m = make(map[string]string, size)
+	}
+	m[k] = v
+	return m
+}
+
+// sectionHeader reads the column header of a targets or links section; it
+// returns a nil table for a section that has no rows at all.
+func (p *parser) sectionHeader(kind tableKind) (*table, error) {
+	line, ok := p.nextContent()
+	if !ok {
+		return nil, nil
+	}
+	return p.parseHeader(kind, line)
+}
+
+// isGroupHeader recognises a group header row: Name followed by Target (or
+// ID with -d). A volume named "Name" is followed by a number, not a word.
+func isGroupHeader(line string) bool {
+	w1, w2 := firstWords(line)
+	return w1 == "Name" && (w2 == "Target" || w2 == "ID")
+}
+
+// isVolumeHeader recognises a volume header row (LocalVV first).
+func isVolumeHeader(line string) bool {
+	w1, _ := firstWords(line)
+	return w1 == "LocalVV"
+}
+
+// firstWords returns the first two words of a row, skipping the leading
+// comma of CSV volume rows; words end at blanks or commas.
+func firstWords(line string) (string, string) {
+	var w [2]string
+	i, n := 0, 0
+	for n < 2 {
+		for i < len(line) && (line[i] == ' ' || line[i] == '\t' || line[i] == ',') {
+			i++
+		}
+		if i >= len(line) {
+			break
+		}
+		j := i
+		for j < len(line) && line[j] != ' ' && line[j] != '\t' && line[j] != ',' {
+			j++
+		}
+		w[n] = line[i:j]
+		n++
+		i = j
+	}
+	return w[0], w[1]
+}
+
+func (p *parser) parseGroups(out *Output) error {
+	cur := -1 // index in out.Groups of the group whose volumes are being read
+	var vt *table
+	start := 0 // where cur's volumes begin in p.volume
+	finish := func() {
+		if cur >= 0 {
+			out.Groups[cur].Volumes = p.volume[start:len(p.volume):len(p.volume)]
+		}
+	}
+	defer finish()
+	for {
+		line, ok := p.nextContent()
+		if !ok {
+			return nil
+		}
+		if isGroupHeader(line) {
+			finish()
+			cur = -1
+			gt, err := p.parseHeader(kindGroups, line)
+			if err != nil {
+				return err
+			}
+			headerLine := p.num
+			row, ok := p.nextContent()
+			if !ok || isGroupHeader(row) || isVolumeHeader(row) {
+				return p.errf(max(p.num, headerLine+1), "expected a group row (%s) after the group header on line %d", kindGroups.expectedHeader(), headerLine)
+			}
+			g, err := p.groupRow(gt, row)
+			if err != nil {
+				return err
+			}
+			rowLine := p.num
+			vh, ok := p.nextContent()
+			if !ok || !isVolumeHeader(vh) {
+				return p.errf(max(p.num, rowLine+1), "expected the volume header (%s) after the group row on line %d", kindVolumes.expectedHeader(), rowLine)
+			}
+			if vt, err = p.parseHeader(kindVolumes, vh); err != nil {
+				return err
+			}
+			out.Groups = append(out.Groups, g)
+			cur, start = len(out.Groups)-1, len(p.volume)
+			continue
+		}
+		if cur < 0 {
+			return p.errf(p.num, "expected a group header (%s), got %s", kindGroups.expectedHeader(), quote(strings.TrimSpace(line)))
+		}
+		if isVolumeHeader(line) {
+			return p.errf(p.num, "expected a volume row or a group header, got a second volume header")
+		}
+		if err := p.splitRow(vt, line); err != nil {
+			return err
+		}
+		p.volume = append(p.volume, p.volumeRow(vt))
+	}
+}
+
+func (p *parser) groupRow(t *table, line string) (Group, error) {
+	if err := p.splitRow(t, line); err != nil {
+		return Group{}, err
+	}
+	var g Group
+	for i, c := range t.cols {
+		v := p.vals[i]
+		switch c.field {
+		case fName:
+			g.Name = v
+		case fID:
+			id, _ := atoi(v)
+			g.ID = &id
+		case fTarget:
+			g.Target = v
+		case fGroupStatus:
+			g.Status = v
+		case fRole:
+			g.Role = v
+		case fMode:
+			g.Mode = v
+		case fGroupOptions:
+			g.Options = splitOptions(v)
+		default:
+			g.Extra = addExtra(g.Extra, len(t.cols), c.name, v)
+		}
+	}
+	if g.Options == nil {
+		g.Options = []string{}
+	}
+	for _, o := range g.Options {
+		if rest, ok := strings.CutPrefix(o, "Period "); ok {
+			if s, ok := periodSeconds(strings.TrimSpace(rest)); ok {
+				g.PeriodSeconds = &s
+			}
+		} else if rest, ok := strings.CutPrefix(o, "Last-Sync "); ok {
+			if ls := strings.TrimSpace(rest); ls != "" {
+				g.LastSync = &ls
+			}
+		}
+	}
+	return g, nil
+}
+
+func (p *parser) volumeRow(t *table) Volume {
+	var v Volume
+	for i, c := range t.cols {
+		s := p.vals[i]
+		switch c.field {
+		case fLocalVV:
+			v.LocalVV = s
+		case fLocalID:
+			v.LocalID, _ = atoi(s)
+		case fRemoteVV:
+			v.RemoteVV = s
+		case fRemoteID:
+			v.RemoteID, _ = atoi(s)
+		case fSyncStatus:
+			v.SyncStatus = s
+		case fLastSyncTime:
+			if s != "NA" {
+				v.LastSyncTime = p.keep(s)
+			}
+		default:
+			v.Extra = addExtra(v.Extra, len(t.cols), c.name, s)
+		}
+	}
+	return v
+}
+
+// splitOptions splits a group's Options into its comma-separated words;
+// "-" and "" mean none.
+func splitOptions(v string) []string {
+	if v == "" || v == "-" {
+		return []string{}
+	}
+	opts := make([]string, 0, strings.Count(v, ",")+1)
+	for v != "" {
+		o, rest, _ := strings.Cut(v, ",")
+		if o = strings.TrimSpace(o); o != "" {
+			opts = append(opts, o)
+		}
+		v = rest
+	}
+	return opts
+}
+
+// periodSeconds parses a period such as 5m, 30s, 1h, 2d or 1h30m.
+func periodSeconds(s string) (int64, bool) {
+	if s == "" {
+		return 0, false
+	}
+	var total, n int64
+	digits := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= '0' && c <= '9' {
+			n = n*10 + int64(c-'0')
+			if n > 1<<40 {
+				return 0, false
+			}
+			digits = true
+			continue
+		}
+		if !digits {
+			return 0, false
+		}
+		switch c {
+		case 's':
+			total += n
+		case 'm':
+			total += n * 60
+		case 'h':
+			total += n * 3600
+		case 'd':
+			total += n * 86400
+		default:
+			return 0, false
+		}
+		n, digits = 0, false
+	}
+	if digits { // a number without a unit
+		return 0, false
+	}
+	return total, true
+}

@@ -1,0 +1,360 @@
+package parser
+
+import "strings"
+
+// maxFields bounds the fields of one row; more is not showrcopy output and
+// would make the shape matcher's table large.
+const maxFields = 200
+
+// tokenize appends the blank-separated tokens of line[a:b] to out.
+func tokenize(out []span, line string, a, b int) []span {
+	i := a
+	for i < b {
+		for i < b && (line[i] == ' ' || line[i] == '\t') {
+			i++
+		}
+		if i >= b {
+			break
+		}
+		j := i
+		for j < b && line[j] != ' ' && line[j] != '\t' {
+			j++
+		}
+		out = append(out, span{i, j})
+		i = j
+	}
+	return out
+}
+
+// splitCSV appends the comma-separated fields of line to out, trimmed of
+// blanks and, when quoted, of their quotes. ok is false for an unterminated
+// quote.
+func splitCSV(out []span, line string) ([]span, bool) {
+	i := 0
+	for {
+		for i < len(line) && (line[i] == ' ' || line[i] == '\t') {
+			i++
+		}
+		if i < len(line) && line[i] == '"' {
+			j := strings.IndexByte(line[i+1:], '"')
+			if j < 0 {
+				return out, false
+			}
+			a, b := i+1, i+1+j
+			out = append(out, trimSpan(line, a, b))
+			i = b + 1
+			for i < len(line) && (line[i] == ' ' || line[i] == '\t') {
+				i++
+			}
+			if i == len(line) {
+				return out, true
+			}
+			if line[i] != ',' {
+				return out, false
+			}
+			i++
+			if i == len(line) {
+				return append(out, span{i, i}), true
+			}
+			continue
+		}
+		j := strings.IndexByte(line[i:], ',')
+		if j < 0 {
+			return append(out, trimSpan(line, i, len(line))), true
+		}
+		out = append(out, trimSpan(line, i, i+j))
+		i += j + 1
+		if i == len(line) {
+			return append(out, span{i, i}), true
+		}
+	}
+}
+
+func trimSpan(line string, a, b int) span {
+	for a < b && (line[a] == ' ' || line[a] == '\t') {
+		a++
+	}
+	for b > a && (line[b-1] == ' ' || line[b-1] == '\t') {
+		b--
+	}
+	return span{a, b}
+}
+
+// parseHeader reads a column header of the given kind. The table it
+// returns is reused for the next header of the same kind.
+func (p *parser) parseHeader(kind tableKind, line string) (*table, error) {
+	t := &p.table[kind]
+	t.kind = kind
+	t.cols = t.cols[:0]
+	t.csv = strings.IndexByte(line, ',') >= 0
+	t.lead = false
+	var ok bool
+	p.toks = p.toks[:0]
+	if t.csv {
+		if p.toks, ok = splitCSV(p.toks, line); !ok {
+			return nil, p.errf(p.num, "%s header: unterminated quote", kind.what())
+		}
+		if len(p.toks) > 0 && p.toks[0].a == p.toks[0].b {
+			t.lead = true
+			p.toks = p.toks[1:]
+		}
+	} else {
+		p.toks = tokenize(p.toks, line, 0, len(line))
+	}
+	if len(p.toks) > maxFields {
+		return nil, p.errf(p.num, "%s header: more than %d columns", kind.what(), maxFields)
+	}
+	ids := 0
+	for _, s := range p.toks {
+		name := line[s.a:s.b]
+		if name == "" || strings.ContainsAny(name, " \t\"") {
+			return nil, p.errf(p.num, "expected the %s header (%s), got %s", kind.what(), kind.expectedHeader(), quote(strings.TrimSpace(line)))
+		}
+		f := fieldOf(kind, name, ids)
+		if name == "ID" {
+			ids++
+		}
+		t.cols = append(t.cols, column{name: name, start: s.a, field: f})
+	}
+	for _, want := range kind.required() {
+		found := false
+		for _, c := range t.cols {
+			if c.field == want {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return nil, p.errf(p.num, "expected the %s header (%s), got %s", kind.what(), kind.expectedHeader(), quote(strings.TrimSpace(line)))
+		}
+	}
+	return t, nil
+}
+
+// splitRow sets p.vals to the values of row line under header t.
+func (p *parser) splitRow(t *table, line string) error {
+	n := len(t.cols)
+	if cap(p.vals) < n {
+		p.vals = make([]string, n)
+	}
+	p.vals = p.vals[:n]
+	if t.csv {
+		return p.splitCSVRow(t, line)
+	}
+	p.toks = tokenize(p.toks[:0], line, 0, len(line))
+	if len(p.toks) > maxFields {
+		return p.errf(p.num, "%s row: more than %d fields", t.kind.what(), maxFields)
+	}
+	if p.byPosition(t, line) || p.byShape(t, line) {
+		return nil
+	}
+	return p.rowError(t, line)
+}
+
+// byPosition assigns each token to the header column it overlaps most and
+// accepts the result only if every value sits where the CLI prints it
+// (left-aligned under its header, or right-aligned against the next
+// column, as numbers are) and every value fits its column. Aligned output
+// is parsed here; collapsed padding fails and goes to byShape.
+func (p *parser) byPosition(t *table, line string) bool {
+	cols, toks := t.cols, p.toks
+	n := len(cols)
+	j := 0
+	first, runs := 0, 0 // first token of column j's run; tokens in it
+	for i := 0; i <= len(toks); i++ {
+		target := n // past the last column: flush
+		if i < len(toks) {
+			a, b := toks[i].a, toks[i].b
+			target = j
+			for target+1 < n && cols[target+1].start <= a {
+				target++
+			}
+			if target+1 < n && b > cols[target+1].start {
+				left := cols[target+1].start - a
+				right := b - cols[target+1].start
+				if target+2 < n && b > cols[target+2].start {
+					return false // spans three columns: not aligned
+				}
+				if right > left {
+					target++
+				}
+			}
+		}
+		for j < target { // close column j and any empty ones before target
+			run := toks[first : first+runs]
+			if runs > 0 {
+				okLeft := toks[first].a == cols[j].start
+				okRight := j+1 < n && run[len(run)-1].b == cols[j+1].start-1
+				if !okLeft && !okRight {
+					return false
+				}
+			}
+			if runCost(cols[j].field, line, run) >= inf {
+				return false
+			}
+			p.vals[j] = joinRun(line, run)
+			j++
+			first, runs = i, 0
+		}
+		if i < len(toks) {
+			if runs == 0 {
+				first = i
+			}
+			runs++
+		}
+	}
+	return true
+}
+
+func joinRun(line string, run []span) string {
+	if len(run) == 0 {
+		return ""
+	}
+	return line[run[0].a:run[len(run)-1].b]
+}
+
+// byShape assigns tokens to columns by what the values look like, for rows
+// whose padding was lost (every run of blanks became one). It finds the
+// split of the tokens into consecutive runs, one per column, with the least
+// cost (runCost): IDs must be numbers, nodes n:s:p, times dates; known
+// words, IPs, WWNs and policy words fit their columns best.
+func (p *parser) byShape(t *table, line string) bool {
+	cols, toks := t.cols, p.toks
+	n, m := len(cols), len(toks)
+	w := m + 1
+	size := (n + 1) * w
+	if cap(p.dp) < size {
+		p.dp = make([]int32, size)
+		p.back = make([]int32, size)
+	}
+	dp, back := p.dp[:size], p.back[:size]
+	for i := range dp {
+		dp[i] = inf
+	}
+	dp[0] = 0
+	for j := 0; j < n; j++ {
+		f := cols[j].field
+		lo, hi := limits(f)
+		for i := 0; i <= m; i++ {
+			base := dp[j*w+i]
+			if base >= inf {
+				continue
+			}
+			end := m
+			if hi >= 0 && i+hi < end {
+				end = i + hi
+			}
+			for k := i + lo; k <= end; k++ {
+				c := runCost(f, line, toks[i:k])
+				if c >= inf {
+					continue
+				}
+				if nc := base + int32(c); nc < dp[(j+1)*w+k] {
+					dp[(j+1)*w+k] = nc
+					back[(j+1)*w+k] = int32(i)
+				}
+			}
+		}
+	}
+	if dp[n*w+m] >= inf {
+		return false
+	}
+	k := m
+	for j := n; j > 0; j-- {
+		i := int(back[j*w+k])
+		p.vals[j-1] = joinRun(line, toks[i:k])
+		k = i
+	}
+	return true
+}
+
+func (p *parser) splitCSVRow(t *table, line string) error {
+	var ok bool
+	if p.toks, ok = splitCSV(p.toks[:0], line); !ok {
+		return p.errf(p.num, "%s row: unterminated quote", t.kind.what())
+	}
+	toks := p.toks
+	if t.lead && len(toks) > 0 && toks[0].a == toks[0].b {
+		toks = toks[1:]
+	}
+	n := len(t.cols)
+	if len(toks) == n+1 && toks[n].a == toks[n].b { // a trailing comma
+		toks = toks[:n]
+	}
+	if len(toks) > n && t.cols[n-1].field == fGroupOptions { // unquoted options with commas
+		toks[n-1].b = toks[len(toks)-1].b
+		toks = toks[:n]
+	}
+	if len(toks) != n {
+		return p.errf(p.num, "%s row: expected %d comma-separated fields (%s), got %d", t.kind.what(), n, colNames(t), len(toks))
+	}
+	for i, c := range t.cols {
+		s := toks[i]
+		p.sub = tokenize(p.sub[:0], line, s.a, s.b)
+		if runCost(c.field, line, p.sub) >= inf {
+			return p.errf(p.num, "%s row: %s", t.kind.what(), badValue(c, line[s.a:s.b]))
+		}
+		p.vals[i] = line[s.a:s.b]
+	}
+	return nil
+}
+
+func colNames(t *table) string {
+	var b strings.Builder
+	for i, c := range t.cols {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(c.name)
+	}
+	return b.String()
+}
+
+// badValue says why v cannot be the value of column c.
+func badValue(c column, v string) string {
+	if v == "" {
+		return "missing " + c.name
+	}
+	switch c.field {
+	case fID, fLocalID, fRemoteID:
+		return c.name + " " + quote(v) + " is not a number"
+	case fNode:
+		return c.name + " " + quote(v) + " is not a port position n:s:p"
+	case fLastSyncTime:
+		return c.name + " " + quote(v) + " is neither NA nor a date and time (YYYY-MM-DD hh:mm:ss [ZONE])"
+	}
+	return c.name + " " + quote(v) + " does not fit the column"
+}
+
+// rowError explains why an aligned or collapsed row could not be read.
+func (p *parser) rowError(t *table, line string) error {
+	need := 0
+	for _, c := range t.cols {
+		lo, _ := limits(c.field)
+		need += lo
+	}
+	what := t.kind.what()
+	if len(p.toks) < need {
+		return p.errf(p.num, "%s row: expected %d or more fields (%s), got %d in %s (truncated?)", what, need, colNames(t), len(p.toks), quote(strings.TrimSpace(line)))
+	}
+	// Name the first value that fits nowhere, read with one field per
+	// single-word column.
+	i := 0
+	for _, c := range t.cols {
+		if i >= len(p.toks) {
+			break
+		}
+		lo, hi := limits(c.field)
+		if lo == 1 && hi == 1 {
+			v := line[p.toks[i].a:p.toks[i].b]
+			if tokenCost(c.field, v) >= inf {
+				return p.errf(p.num, "%s row: %s", what, badValue(c, v))
+			}
+		}
+		if hi != 1 {
+			break
+		}
+		i++
+	}
+	return p.errf(p.num, "%s row: cannot match the fields of %s to the columns %s", what, quote(strings.TrimSpace(line)), colNames(t))
+}

@@ -70,10 +70,10 @@ const (
 	devPeer2  = "60002AC0000000000000000D00005678"
 )
 
-// newTestProvider returns one array's view: two volume pairs, the second
-// role-reversed (its local volume is the SyncedElement... no: after a
-// failover the local volume becomes the SystemElement; here the array is the
-// natural secondary of pair 1 and the reversed primary of pair 2).
+// newTestProvider returns one array's view (system localWWN): two volume
+// pairs. In the first the local volume is the SystemElement (source); the
+// second is role-reversed, so the local volume is the SyncedElement and the
+// peer's volume, with the peer's WWN as host, is the SystemElement.
 func newTestProvider() *staticProvider {
 	return &staticProvider{namespace: "root/tpd", classes: map[string][]Instance{
 		"tpd_storagevolume": {volume(devLocal1, "vol.one"), volume(devLocal2, "vol<two>&\"")},

@@ -160,13 +160,13 @@ func (tr *tokenReader) skip() error {
 // of at most maxElementsPerItem elements.
 func (tr *tokenReader) readElement(start xml.StartElement) (*node, error) {
 	count := 0
-	return tr.readNode(start, &count)
+	return tr.readNode(start, start.Name.Local, &count)
 }
 
-func (tr *tokenReader) readNode(start xml.StartElement, count *int) (*node, error) {
+func (tr *tokenReader) readNode(start xml.StartElement, item string, count *int) (*node, error) {
 	*count++
 	if *count > maxElementsPerItem {
-		return nil, fmt.Errorf("line %d: more than %d elements in one %s", tr.line(), maxElementsPerItem, start.Name.Local)
+		return nil, fmt.Errorf("line %d: more than %d elements in one %s", tr.line(), maxElementsPerItem, item)
 	}
 	n := &node{name: start.Name.Local, attrs: start.Attr}
 	var text strings.Builder
@@ -177,7 +177,7 @@ func (tr *tokenReader) readNode(start xml.StartElement, count *int) (*node, erro
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
-			kid, err := tr.readNode(t, count)
+			kid, err := tr.readNode(t, item, count)
 			if err != nil {
 				return nil, err
 			}

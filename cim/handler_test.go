@@ -187,11 +187,11 @@ func TestHandler(t *testing.T) {
 
 func TestManNamespace(t *testing.T) {
 	for in, want := range map[string]string{
-		manExtension + "; ns=73":        "73",
+		manExtension + "; ns=73":         "73",
 		`"` + manExtension + `" ; NS=01`: "01",
-		manExtension:                    "",
-		"http://example.com/x; ns=73":   "",
-		manExtension + "; ns=":          "",
+		manExtension:                     "",
+		"http://example.com/x; ns=73":    "",
+		manExtension + "; ns=":           "",
 	} {
 		got, ok := manNamespace(in)
 		if got != want || ok != (want != "") {

@@ -289,10 +289,9 @@ func (p *parser) nextContent() (string, bool) {
 }
 
 func (p *parser) parseSystem(out *Output) error {
-	titleLine := p.num
 	line, ok := p.nextContent()
 	if !ok {
-		return p.errf(max(p.num, titleLine)+boolInt(p.atEOF() && p.num == titleLine), "expected %q after %q", "Status: ...", titleSystem)
+		return p.expected(fmt.Sprintf("%q after %q", "Status: ...", titleSystem))
 	}
 	t := trimLeft(line)
 	v, found := strings.CutPrefix(t, "Status:")
@@ -308,11 +307,20 @@ func (p *parser) parseSystem(out *Output) error {
 	return nil
 }
 
-func boolInt(b bool) int {
-	if b {
-		return 1
+// expected is the error for a section that ends where what was still
+// required: it names the next line, or the last one at the end of input.
+func (p *parser) expected(what string) *Error {
+	m := p.mark()
+	defer p.reset(m)
+	for {
+		line, ok := p.next()
+		if !ok {
+			return p.errf(p.num, "expected %s, got the end of the output", what)
+		}
+		if line != "" {
+			return p.errf(p.num, "expected %s, got %s", what, quote(strings.TrimSpace(line)))
+		}
 	}
-	return 0
 }
 
 func (p *parser) parseTargets(out *Output) error {
@@ -464,18 +472,22 @@ func (p *parser) parseGroups(out *Output) error {
 				return err
 			}
 			headerLine := p.num
+			m := p.mark()
 			row, ok := p.nextContent()
 			if !ok || isGroupHeader(row) || isVolumeHeader(row) {
-				return p.errf(max(p.num, headerLine+1), "expected a group row (%s) after the group header on line %d", kindGroups.expectedHeader(), headerLine)
+				p.reset(m)
+				return p.expected(fmt.Sprintf("a group row after the group header on line %d", headerLine))
 			}
 			g, err := p.groupRow(gt, row)
 			if err != nil {
 				return err
 			}
 			rowLine := p.num
+			m = p.mark()
 			vh, ok := p.nextContent()
 			if !ok || !isVolumeHeader(vh) {
-				return p.errf(max(p.num, rowLine+1), "expected the volume header (%s) after the group row on line %d", kindVolumes.expectedHeader(), rowLine)
+				p.reset(m)
+				return p.expected(fmt.Sprintf("the volume header (%s) after the group row on line %d", kindVolumes.expectedHeader(), rowLine))
 			}
 			if vt, err = p.parseHeader(kindVolumes, vh); err != nil {
 				return err

@@ -68,7 +68,28 @@ func TestBad(t *testing.T) {
 		file string
 		line int
 		msg  string
-	}{}
+	}{
+		{"empty.txt", 1, "empty output: expected \"Remote Copy System Information\""},
+		{"blank_only.txt", 3, "no showrcopy output"},
+		{"only_echo.txt", 2, "no showrcopy output"},
+		{"cli_too_many.txt", 1, `the array answered with an error instead of showrcopy output: "Too many local CLI connections."`},
+		{"cli_error_after_echo.txt", 2, `the array answered with an error instead of showrcopy output: "Error: nosuch`},
+		{"cli_error_midway.txt", 9, "expected a target row (Name ID Type Status Options Policy), got what looks like a CLI error message"},
+		{"garbage.txt", 1, `expected showrcopy output starting with "Remote Copy System Information", got "hello world"`},
+		{"truncated_volume.txt", 10, "volume row: expected 6 or more fields (LocalVV ID RemoteVV ID SyncStatus LastSyncTime), got 3"},
+		{"truncated_time.txt", 10, `LastSyncTime "2026-11-28 04:1" is neither NA nor a date and time`},
+		{"bad_id.txt", 10, `ID "81x0" is not a number`},
+		{"bad_node.txt", 7, `Node "0-3-1" is not a port position n:s:p`},
+		{"missing_status.txt", 3, `expected "Status: ..." after "Remote Copy System Information", got "Target Information"`},
+		{"bad_status_line.txt", 2, `expected "Status: ..."`},
+		{"group_header_only.txt", 6, "expected a group row after the group header on line 6, got the end of the output"},
+		{"no_volume_header.txt", 7, "expected the volume header (LocalVV ID RemoteVV ID SyncStatus LastSyncTime) after the group row on line 7, got the end"},
+		{"group_without_volume_header.txt", 9, "expected the volume header"},
+		{"row_before_group_header.txt", 6, "expected a group header (Name Target Status Role Mode Options)"},
+		{"wrong_header.txt", 6, "expected the target header (Name ID Type Status Options Policy)"},
+		{"csv_unterminated.txt", 7, "group row: unterminated quote"},
+		{"csv_field_count.txt", 9, "volume row: expected 6 comma-separated fields (LocalVV ID RemoteVV ID SyncStatus LastSyncTime), got 5"},
+	}
 	seen := map[string]bool{}
 	for _, c := range cases {
 		seen[c.file] = true

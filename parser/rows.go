@@ -337,24 +337,34 @@ func (p *parser) rowError(t *table, line string) error {
 	if len(p.toks) < need {
 		return p.errf(p.num, "%s row: expected %d or more fields (%s), got %d in %s (truncated?)", what, need, colNames(t), len(p.toks), quote(strings.TrimSpace(line)))
 	}
-	// Name the first value that fits nowhere, read with one field per
-	// single-word column.
-	i := 0
-	for _, c := range t.cols {
-		if i >= len(p.toks) {
-			break
+	if looksLikeCLIError(line) {
+		return p.errf(p.num, "expected a %s row (%s), got what looks like a CLI error message: %s", what, colNames(t), quote(strings.TrimSpace(line)))
+	}
+	// With a single column of variable width, the split is fixed by the
+	// count: name the first value that cannot be what its column holds.
+	flex, flexAt := 0, -1
+	for j, c := range t.cols {
+		if lo, hi := limits(c.field); lo != 1 || hi != 1 {
+			flex, flexAt = flex+1, j
 		}
-		lo, hi := limits(c.field)
-		if lo == 1 && hi == 1 {
-			v := line[p.toks[i].a:p.toks[i].b]
-			if tokenCost(c.field, v) >= inf {
-				return p.errf(p.num, "%s row: %s", what, badValue(c, v))
+	}
+	if flex <= 1 {
+		m := len(p.toks)
+		i := 0
+		for j, c := range t.cols {
+			k := i + 1
+			if j == flexAt {
+				k = m - (len(t.cols) - 1 - j)
 			}
+			if k > m || k < i {
+				break
+			}
+			run := p.toks[i:k]
+			if runCost(c.field, line, run) >= inf {
+				return p.errf(p.num, "%s row: %s", what, badValue(c, joinRun(line, run)))
+			}
+			i = k
 		}
-		if hi != 1 {
-			break
-		}
-		i++
 	}
 	return p.errf(p.num, "%s row: cannot match the fields of %s to the columns %s", what, quote(strings.TrimSpace(line)), colNames(t))
 }

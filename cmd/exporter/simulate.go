@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/threepar/rcopy-exporter/fakearray"
+)
+
+// simulation is the --simulate wiring: the built-in simulated pair running
+// in-process on 127.0.0.1, and a private directory holding what a real
+// deployment would have on disk (configuration, password files,
+// known_hosts), so that the exporter runs exactly as it does in production.
+type simulation struct {
+	sim        *fakearray.Sim
+	dir        string
+	configFile string
+}
+
+// startSimulation starts fakearray's default scenario and writes a
+// configuration with one target and one module per array (each array has
+// its own CIM port) plus a "default" module for HOST:PORT probes.
+func startSimulation(ctx context.Context, logger *slog.Logger) (s *simulation, err error) {
+	sim, err := fakearray.Start(ctx, fakearray.DefaultScenario(), fakearray.Options{
+		Logger: logger.With("component", "fakearray"),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("starting the simulated arrays: %w", err)
+	}
+	dir, err := os.MkdirTemp("", "rcopy-exporter-simulate-")
+	if err != nil {
+		_ = sim.Close()
+		return nil, err
+	}
+	s = &simulation{sim: sim, dir: dir, configFile: filepath.Join(dir, "rcopy.yml")}
+	defer func() {
+		if err != nil {
+			s.Close()
+		}
+	}()
+
+	write := func(name string, data []byte) (string, error) {
+		p := filepath.Join(dir, name)
+		return p, os.WriteFile(p, data, 0o600)
+	}
+	knownHosts, err := write("known_hosts", sim.KnownHosts())
+	if err != nil {
+		return nil, err
+	}
+	var modules, targets strings.Builder
+	arrays := sim.Arrays()
+	for i, a := range arrays {
+		pwFile, err := write(a.Name+".password", []byte(a.Password+"\n"))
+		if err != nil {
+			return nil, err
+		}
+		ssh := fmt.Sprintf(`    ssh:
+      user: %s
+      password_file: %s
+      known_hosts_file: %s
+      timeout: 10s
+`, strconv.Quote(a.User), strconv.Quote(pwFile), strconv.Quote(knownHosts))
+		if i == 0 {
+			fmt.Fprintf(&modules, "  default:\n%s", ssh)
+		}
+		fmt.Fprintf(&modules, "  %s:\n%s", strconv.Quote(a.Name), ssh)
+		if a.CIMURL != "" {
+			fmt.Fprintf(&modules, `    cim:
+      url: %s
+      namespace: root/tpd
+      user: %s
+      password_file: %s
+      timeout: 10s
+`, strconv.Quote(a.CIMURL), strconv.Quote(a.User), strconv.Quote(pwFile))
+		}
+		fmt.Fprintf(&targets, "  %s: {address: %s, module: %s, lab: true}\n",
+			strconv.Quote(a.Name), strconv.Quote(a.SSHAddress), strconv.Quote(a.Name))
+	}
+	cfg := "# Written by exporter --simulate for the in-process simulated arrays.\nmodules:\n" +
+		modules.String() + "targets:\n" + targets.String()
+	if _, err := write("rcopy.yml", []byte(cfg)); err != nil {
+		return nil, err
+	}
+	for _, a := range arrays {
+		logger.Info("simulated array running", "array", a.Name, "ssh", a.SSHAddress, "cim", a.CIMURL,
+			"probe", "/probe?target="+a.Name)
+	}
+	admin, _ := sim.Admin()
+	logger.Info("simulation ready", "config", s.configFile,
+		"control", "ssh -p PORT "+admin+"@127.0.0.1 simctl status (see README, ## Simulator)")
+	return s, nil
+}
+
+// Close stops the arrays and removes the private directory.
+func (s *simulation) Close() {
+	_ = s.sim.Close()
+	_ = os.RemoveAll(s.dir)
+}

@@ -1,0 +1,241 @@
+package fakearray
+
+import (
+	"context"
+	"crypto/subtle"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/threepar/rcopy-exporter/cim"
+	"github.com/threepar/rcopy-exporter/expected"
+)
+
+// CIM classes the simulator serves in namespace root/tpd.
+const (
+	cimNamespace       = "root/tpd"
+	classVolume        = "TPD_StorageVolume"
+	classRemoteSync    = "TPD_RemoteStorageSynchronized"
+	classRemoteGroup   = "TPD_RemoteReplicationGroup"
+	copyStateFractured = 6 // a CopyState no table row allows (cim-copy-state-mismatch)
+)
+
+// cimServer is one array's CIM-XML server.
+type cimServer struct {
+	ln  *switchListener
+	srv *http.Server
+}
+
+func newCIMServer(s *Sim, a *simArray, addr string) (*cimServer, error) {
+	ln, err := newSwitchListener(addr)
+	if err != nil {
+		return nil, err
+	}
+	h := cim.NewHandler(&provider{sim: s, a: a}, cim.HandlerOptions{
+		Authenticate: func(name, password string) bool {
+			s.mu.RLock()
+			defer s.mu.RUnlock()
+			u := a.users[name]
+			if u == nil || a.faults.has(FaultAuthFail) {
+				return false
+			}
+			return u.password != "" && subtle.ConstantTimeCompare([]byte(u.password), []byte(password)) == 1
+		},
+		Logger: s.log.With("array", a.cfg.Name),
+	})
+	c := &cimServer{ln: ln}
+	c.srv = &http.Server{
+		ReadHeaderTimeout: 10 * time.Second,
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			s.mu.RLock()
+			slow, isSlow := a.faults[FaultSlow]
+			hang := a.faults.has(FaultHang)
+			s.mu.RUnlock()
+			if isSlow && !sleepCtx(r.Context(), s.done, slow.Delay) {
+				return
+			}
+			if hang {
+				select {
+				case <-r.Context().Done():
+				case <-s.done:
+				}
+				return
+			}
+			h.ServeHTTP(w, r)
+		}),
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		c.srv.Serve(ln)
+	}()
+	return c, nil
+}
+
+func (c *cimServer) close() {
+	c.srv.Close()
+	c.ln.Close()
+}
+
+// sleepCtx waits d; false when ctx or done ended first.
+func sleepCtx(ctx context.Context, done <-chan struct{}, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+	case <-done:
+	}
+	return false
+}
+
+// provider serves one array's instances from the shared state.
+type provider struct {
+	sim *Sim
+	a   *simArray
+}
+
+func (p *provider) EnumerateInstances(_ context.Context, namespace, className string) ([]cim.Instance, error) {
+	if !strings.EqualFold(strings.Trim(namespace, "/"), cimNamespace) {
+		return nil, &cim.Error{Code: cim.ErrInvalidNamespace, Description: "namespace " + namespace + " does not exist; use root/tpd"}
+	}
+	s := p.sim
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if p.a.faults.has(FaultCIMError) {
+		return nil, &cim.Error{Code: cim.ErrFailed, Description: "internal provider error"}
+	}
+	switch {
+	case strings.EqualFold(className, classVolume):
+		return p.volumesLocked(), nil
+	case strings.EqualFold(className, classRemoteSync):
+		return p.remoteSyncLocked()
+	case strings.EqualFold(className, classRemoteGroup):
+		return p.groupsLocked(), nil
+	}
+	return nil, &cim.Error{Code: cim.ErrInvalidClass, Description: "class " + className + " does not exist in root/tpd"}
+}
+
+// DeviceID is a volume's 32-hex-digit, WWN-like CIM DeviceID.
+func DeviceID(systemID, volumeID int) string {
+	return fmt.Sprintf("60002AC0%016X%08X", volumeID, systemID)
+}
+
+func str(s string) *string { return &s }
+
+func (p *provider) volumesLocked() []cim.Instance {
+	var out []cim.Instance
+	for _, g := range p.a.sides {
+		for _, v := range g.cfg.Volumes {
+			name, id := v.Name, v.ID
+			if p.a != g.primary {
+				name, id = v.RemoteName, v.RemoteID
+			}
+			dev := DeviceID(p.a.cfg.SystemID, id)
+			out = append(out, cim.Instance{ClassName: classVolume, Properties: []cim.Property{
+				{Name: "CreationClassName", Type: "string", Key: true, Value: str(classVolume)},
+				{Name: "DeviceID", Type: "string", Key: true, Value: str(dev)},
+				{Name: "SystemCreationClassName", Type: "string", Key: true, Value: str("TPD_StorageSystem")},
+				{Name: "SystemName", Type: "string", Key: true, Value: str(p.a.cfg.WWN)},
+				{Name: "ElementName", Type: "string", Value: str(name)},
+				{Name: "Name", Type: "string", Value: str(dev)},
+			}})
+		}
+	}
+	return out
+}
+
+// volumeRef is the object path of a volume; host is the array's name for
+// local volumes and the peer system's WWN for the peer's.
+func volumeRef(host string, a *simArray, volumeID int) *cim.ObjectPath {
+	return &cim.ObjectPath{Host: host, Namespace: cimNamespace, ClassName: classVolume, Keys: []cim.KeyBinding{
+		{Name: "CreationClassName", Value: classVolume, ValueType: "string"},
+		{Name: "DeviceID", Value: DeviceID(a.cfg.SystemID, volumeID), ValueType: "string"},
+		{Name: "SystemCreationClassName", Value: "TPD_StorageSystem", ValueType: "string"},
+		{Name: "SystemName", Value: a.cfg.WWN, ValueType: "string"},
+	}}
+}
+
+func (p *provider) remoteSyncLocked() ([]cim.Instance, error) {
+	now := p.sim.clock()
+	var out []cim.Instance
+	missing := p.a.faults.has(FaultCIMMissingVolume)
+	mismatch := p.a.faults.has(FaultCIMCopyStateMismatch)
+	table := expected.Default()
+	for _, g := range p.a.sides {
+		v := g.view(p.a, now)
+		row, ok := table.Row(v.cimRow)
+		if !ok {
+			return nil, &cim.Error{Code: cim.ErrFailed, Description: "simulator: no table row " + v.cimRow}
+		}
+		copyState := strconv.Itoa(int(row.CopyState))
+		if mismatch {
+			copyState = strconv.Itoa(copyStateFractured)
+		}
+		whenSynced := (*string)(nil)
+		if v.periodic && !v.lastSync.IsZero() {
+			whenSynced = str(cimDatetime(v.lastSync))
+		}
+		mode, copyType := "2", "3" // Synchronous
+		if v.periodic {
+			mode, copyType = "3", "2"
+		}
+		for _, vol := range g.cfg.Volumes {
+			if missing {
+				missing = false // leave out the first volume pair only
+				continue
+			}
+			primaryHost, secondaryHost := g.primary.cfg.Name, g.secondary.cfg.WWN
+			if p.a == g.secondary {
+				primaryHost, secondaryHost = g.primary.cfg.WWN, g.secondary.cfg.Name
+			}
+			source := volumeRef(primaryHost, g.primary, vol.ID)
+			target := volumeRef(secondaryHost, g.secondary, vol.RemoteID)
+			if row.RoleReversed {
+				source, target = target, source
+			}
+			out = append(out, cim.Instance{ClassName: classRemoteSync, Properties: []cim.Property{
+				{Name: "SystemElement", Type: cim.TypeReference, Key: true, Ref: source},
+				{Name: "SyncedElement", Type: cim.TypeReference, Key: true, Ref: target},
+				{Name: "CopyState", Type: "uint16", Value: str(copyState)},
+				{Name: "SyncState", Type: "uint16", Value: str(strconv.Itoa(int(row.SyncState)))},
+				{Name: "ProgressStatus", Type: "uint16", Value: str(strconv.Itoa(int(row.ProgressStatus)))},
+				{Name: "RoleReversed", Type: "boolean", Value: str(cimBool(row.RoleReversed))},
+				{Name: "WhenSynced", Type: "datetime", Value: whenSynced},
+				{Name: "Mode", Type: "uint16", Value: str(mode)},
+				{Name: "CopyType", Type: "uint16", Value: str(copyType)},
+				{Name: "SyncType", Type: "uint16", Value: str("6")},
+			}})
+		}
+	}
+	return out, nil
+}
+
+func (p *provider) groupsLocked() []cim.Instance {
+	var out []cim.Instance
+	now := p.sim.clock()
+	for _, g := range p.a.sides {
+		v := g.view(p.a, now)
+		out = append(out, cim.Instance{ClassName: classRemoteGroup, Properties: []cim.Property{
+			{Name: "InstanceID", Type: "string", Key: true, Value: str("HP_3PAR:" + v.name)},
+			{Name: "ElementName", Type: "string", Value: str(v.name)},
+		}})
+	}
+	return out
+}
+
+func cimBool(b bool) string {
+	if b {
+		return "TRUE"
+	}
+	return "FALSE"
+}
+
+// cimDatetime formats t as a CIM datetime: yyyymmddhhmmss.mmmmmmsutc.
+func cimDatetime(t time.Time) string {
+	t = t.UTC()
+	return t.Format("20060102150405") + fmt.Sprintf(".%06d+000", t.Nanosecond()/1000)
+}

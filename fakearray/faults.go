@@ -1,0 +1,98 @@
+package fakearray
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Fault names. Each fault is scoped to one array; inject it from the
+// scenario (arrays[].faults), the control channel (simctl fault inject
+// ARRAY FAULT), cmd/fakearray --inject ARRAY:FAULT or Sim.InjectFault.
+const (
+	// CIM faults.
+	FaultCIMCopyStateMismatch = "cim-copy-state-mismatch" // CopyState Fractured (6), which no table row allows
+	FaultCIMMissingVolume     = "cim-missing-volume"      // the first volume pair has no TPD_RemoteStorageSynchronized
+	FaultCIMError             = "cim-error"               // every CIM request answers CIM_ERR_FAILED
+	FaultCIMDown              = "cim-down"                // the CIM listener is closed (connection refused)
+
+	// State faults: what the array reports differs from the pair state.
+	FaultSplitBrain     = "split-brain"      // the returning natural primary keeps its Primary role
+	FaultNoRoleReversal = "no-role-reversal" // failover leaves the role Secondary
+	FaultRecoverFails   = "recover-fails"    // setrcopygroup recover ends in T110-8 / T110-10
+	FaultRestoreFails   = "restore-fails"    // setrcopygroup restore ends in T110-15 / T110-16
+
+	// SSH / CLI faults.
+	FaultSlow                = "slow"                  // slow:DURATION delays every CLI command and CIM request
+	FaultHang                = "hang"                  // CLI commands and CIM requests never answer
+	FaultDisconnectMidOutput = "disconnect-mid-output" // half the output, then the connection drops (no exit status)
+	FaultGarbageOutput       = "garbage-output"        // commands print garbage, exit 0
+	FaultHugeOutput          = "huge-output"           // showrcopy prints tens of MB (valid format)
+	FaultAuthFail            = "auth-fail"             // every login of a CLI user is refused
+	FaultTooManySessions     = "too-many-sessions"     // sessions print "Too many local CLI connections." and exit 1
+	FaultCLIErrorExit0       = "cli-error-exit-0"      // commands print an error text but exit 0
+	FaultHostKeyChange       = "host-key-change"       // the SSH server presents a different host key
+)
+
+// Faults lists every fault name, for help texts and validation.
+var Faults = []string{
+	FaultCIMCopyStateMismatch, FaultCIMMissingVolume, FaultCIMError, FaultCIMDown,
+	FaultSplitBrain, FaultNoRoleReversal, FaultRecoverFails, FaultRestoreFails,
+	FaultSlow + ":DURATION", FaultHang, FaultDisconnectMidOutput, FaultGarbageOutput, FaultHugeOutput,
+	FaultAuthFail, FaultTooManySessions, FaultCLIErrorExit0, FaultHostKeyChange,
+}
+
+// TooManySessionsText is what an array prints when it refuses a CLI session.
+const TooManySessionsText = "Too many local CLI connections."
+
+// Fault is one parsed fault: its name and, for slow, the delay.
+type Fault struct {
+	Name  string
+	Delay time.Duration
+}
+
+func (f Fault) String() string {
+	if f.Name == FaultSlow {
+		return FaultSlow + ":" + f.Delay.String()
+	}
+	return f.Name
+}
+
+// ParseFault reads a fault name ("hang", "slow:2s").
+func ParseFault(s string) (Fault, error) {
+	name, arg, hasArg := strings.Cut(strings.TrimSpace(s), ":")
+	if name == FaultSlow {
+		if !hasArg {
+			return Fault{}, fmt.Errorf("fault %q: want slow:DURATION, e.g. slow:5s", s)
+		}
+		d, err := time.ParseDuration(arg)
+		if err != nil || d <= 0 {
+			return Fault{}, fmt.Errorf("fault %q: want slow:DURATION with a positive duration, e.g. slow:5s", s)
+		}
+		return Fault{Name: FaultSlow, Delay: d}, nil
+	}
+	for _, known := range Faults {
+		if name == known {
+			if hasArg {
+				return Fault{}, fmt.Errorf("fault %q: %s takes no argument", s, name)
+			}
+			return Fault{Name: name}, nil
+		}
+	}
+	return Fault{}, fmt.Errorf("unknown fault %q (known: %s)", s, strings.Join(Faults, ", "))
+}
+
+// faultSet is the faults active on one array, by name.
+type faultSet map[string]Fault
+
+func (fs faultSet) has(name string) bool { _, ok := fs[name]; return ok }
+
+func (fs faultSet) names() []string {
+	out := make([]string, 0, len(fs))
+	for _, f := range fs {
+		out = append(out, f.String())
+	}
+	sort.Strings(out)
+	return out
+}

@@ -285,7 +285,7 @@ func (s *Sim) groupCommand(a *simArray, op, name string) error {
 			return fmt.Errorf("target %s is ready; failover is allowed only while the primary system is unreachable", peer.cfg.Name)
 		}
 		g.setPhase(phFailingOver, now)
-		s.scheduleLocked(g, func(now time.Time) { 
+		s.scheduleLocked(g, func(now time.Time) {
 			g.setPhase(phFailedOver, now)
 			g.primaryReversed = g.primaryReversed || g.reachable()
 		})

@@ -47,7 +47,7 @@ type Sim struct {
 	adminPW string
 
 	closed  bool
-	pending int            // scheduled transitions not yet run
+	pending int // scheduled transitions not yet run
 	timers  map[*time.Timer]struct{}
 	idle    chan struct{} // closed and replaced whenever pending drops to 0
 	done    chan struct{} // closed by Close

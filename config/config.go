@@ -1,0 +1,689 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"net/url"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	_ "time/tzdata" // time_zone must work in minimal containers without /usr/share/zoneinfo
+
+	"golang.org/x/crypto/ssh"
+	"gopkg.in/yaml.v3"
+)
+
+// Defaults applied before validation.
+const (
+	DefaultModuleName     = "default"          // module used when a probe or target names none
+	DefaultSSHPort        = "22"               // port added to an address without one
+	DefaultSSHTimeout     = 20 * time.Second   // per command, connect included
+	DefaultMaxOutputBytes = 16 << 20           // real outputs of the biggest arrays stay under 10 MiB
+	DefaultCIMNamespace   = "root/tpd"         // the 3PAR CIM server's namespace
+	DefaultCIMTimeout     = 20 * time.Second   // per CIM request
+	TargetPlaceholder     = "{target}"         // replaced in cim.url by the probed host
+	maxSecretFileBytes    = 1 << 20            // a password or key file is never this big
+	placeholderCheckHost  = "placeholder.test" // stands in for {target} when validating a URL
+)
+
+// Config is the file shared by the exporter and the checker.
+type Config struct {
+	Modules map[string]*Module `yaml:"modules" json:"modules"`
+	Targets map[string]*Target `yaml:"targets,omitempty" json:"targets,omitempty"`
+}
+
+// Module is a named set of access settings (the probe's module= parameter).
+type Module struct {
+	Name string `yaml:"-" json:"-"` // the key under modules:
+	SSH  SSH    `yaml:"ssh" json:"ssh"`
+	CIM  *CIM   `yaml:"cim,omitempty" json:"cim,omitempty"` // nil: CIM is not read
+	// TimeZone is the IANA zone name used to convert LastSyncTime text such
+	// as "2026-10-09 23:39:24 IST" (abbreviations are ambiguous). Without it,
+	// only times marked UTC, GMT or Z are converted.
+	TimeZone string         `yaml:"time_zone,omitempty" json:"time_zone,omitempty"`
+	Location *time.Location `yaml:"-" json:"-"` // loaded TimeZone, nil when unset
+
+	line int
+}
+
+// SSH holds how to reach an array's CLI.
+type SSH struct {
+	User                  string        `yaml:"user" json:"user"`
+	PasswordFile          string        `yaml:"password_file,omitempty" json:"password_file,omitempty"`
+	PrivateKeyFile        string        `yaml:"private_key_file,omitempty" json:"private_key_file,omitempty"`
+	KnownHostsFile        string        `yaml:"known_hosts_file,omitempty" json:"known_hosts_file,omitempty"`
+	InsecureIgnoreHostKey bool          `yaml:"insecure_ignore_host_key,omitempty" json:"insecure_ignore_host_key,omitempty"`
+	Timeout               time.Duration `yaml:"timeout" json:"timeout"`
+	MaxOutputBytes        int64         `yaml:"max_output_bytes" json:"max_output_bytes"`
+
+	// Read from PasswordFile / PrivateKeyFile at load; never printed.
+	Password   Secret `yaml:"-" json:"password,omitzero"`
+	PrivateKey Secret `yaml:"-" json:"private_key,omitzero"`
+
+	keyLines map[string]int
+}
+
+// CIM holds how to reach an array's CIM-XML server (optional).
+type CIM struct {
+	URL                string        `yaml:"url" json:"url"` // may contain {target}
+	Namespace          string        `yaml:"namespace" json:"namespace"`
+	User               string        `yaml:"user,omitempty" json:"user,omitempty"`
+	PasswordFile       string        `yaml:"password_file,omitempty" json:"password_file,omitempty"`
+	CAFile             string        `yaml:"ca_file,omitempty" json:"ca_file,omitempty"`
+	InsecureSkipVerify bool          `yaml:"insecure_skip_verify,omitempty" json:"insecure_skip_verify,omitempty"`
+	Timeout            time.Duration `yaml:"timeout" json:"timeout"`
+
+	Password Secret `yaml:"-" json:"password,omitzero"` // read from PasswordFile at load
+
+	keyLines map[string]int
+}
+
+// Target is a named array.
+type Target struct {
+	Name    string `yaml:"-" json:"-"`                         // the key under targets:
+	Address string `yaml:"address" json:"address"`             // host:port (port 22 added at load)
+	Module  string `yaml:"module" json:"module"`               // default "default"
+	Lab     bool   `yaml:"lab,omitempty" json:"lab,omitempty"` // drills with --allow-changes only on lab targets
+
+	line, moduleLine int
+}
+
+// Load reads and validates the configuration file at path, reading every
+// secret file it names (relative paths are relative to the file's
+// directory). Errors name the file and, where known, the line.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, unwrapPathError(err))
+	}
+	return Parse(data, path)
+}
+
+// Parse decodes and validates data as if read from the file name (used in
+// messages and as the base for relative paths).
+func Parse(data []byte, name string) (*Config, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	var c Config
+	if err := dec.Decode(&c); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("%s: empty configuration: no modules defined", name)
+		}
+		return nil, positioned(name, err)
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
+		if err != nil {
+			return nil, positioned(name, err)
+		}
+		return nil, fmt.Errorf("%s:%d: a second YAML document; the configuration must be one document", name, extra.Line)
+	}
+	if len(c.Modules) == 0 {
+		return nil, fmt.Errorf("%s: no modules defined (a module named %q is used when a probe names none)", name, DefaultModuleName)
+	}
+	if err := c.readFiles(filepath.Dir(name)); err != nil {
+		return nil, positioned(name, err)
+	}
+	return &c, nil
+}
+
+// Module returns the named module; "" means "default".
+func (c *Config) Module(name string) (*Module, bool) {
+	if name == "" {
+		name = DefaultModuleName
+	}
+	m, ok := c.Modules[name]
+	return m, ok
+}
+
+// Resolve maps a probe's target and module parameters to an address
+// (host:port) and a module. target is a name under targets: (its address and
+// module apply; a non-empty module argument overrides the latter) or
+// HOST[:PORT] (port 22 by default) with module (or "default").
+func (c *Config) Resolve(target, module string) (address string, m *Module, err error) {
+	if target == "" {
+		return "", nil, errors.New("no target given")
+	}
+	if t, ok := c.Targets[target]; ok {
+		address = t.Address
+		if module == "" {
+			module = t.Module
+		}
+	} else {
+		address, err = NormalizeAddress(target)
+		if err != nil {
+			return "", nil, fmt.Errorf("target %q is neither a name under targets: nor HOST[:PORT]: %w", target, err)
+		}
+	}
+	if module == "" {
+		module = DefaultModuleName
+	}
+	m, ok := c.Modules[module]
+	if !ok {
+		return "", nil, fmt.Errorf("unknown module %q (known: %s)", module, strings.Join(c.moduleNames(), ", "))
+	}
+	return address, m, nil
+}
+
+// Redacted returns the configuration as YAML with every secret shown as
+// "<secret>" (file paths are shown, contents never).
+func (c *Config) Redacted() string {
+	out, err := yaml.Marshal(c)
+	if err != nil {
+		// Only plain types reach the encoder; keep the page useful anyway.
+		return "# cannot render configuration: " + err.Error() + "\n"
+	}
+	return string(out)
+}
+
+func (c *Config) moduleNames() []string {
+	names := make([]string, 0, len(c.Modules))
+	for n := range c.Modules {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// NormalizeAddress checks HOST[:PORT] and returns host:port, adding port 22
+// when none is given. IPv6 hosts are accepted bare (::1) or bracketed.
+func NormalizeAddress(s string) (string, error) {
+	if s == "" {
+		return "", errors.New("empty address")
+	}
+	if strings.ContainsAny(s, " \t\r\n/?#@") {
+		return "", fmt.Errorf("address %q: not HOST[:PORT]", s)
+	}
+	host, port, err := net.SplitHostPort(s)
+	if err != nil {
+		// No port: a bare host name, IPv4 or IPv6 address.
+		host = s
+		if strings.HasPrefix(s, "[") && strings.HasSuffix(s, "]") {
+			host = s[1 : len(s)-1]
+		}
+		if strings.ContainsAny(host, "[]") {
+			return "", fmt.Errorf("address %q: not HOST[:PORT]", s)
+		}
+		if _, err := netip.ParseAddr(host); strings.Contains(host, ":") && err != nil {
+			return "", fmt.Errorf("address %q: not HOST[:PORT]", s)
+		}
+		port = DefaultSSHPort
+	}
+	if host == "" {
+		return "", fmt.Errorf("address %q: empty host", s)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 || port != strconv.Itoa(n) {
+		return "", fmt.Errorf("address %q: port %q is not a number from 1 to 65535", s, port)
+	}
+	return net.JoinHostPort(host, port), nil
+}
+
+// Host returns the host part of a host:port address (without brackets), as
+// substituted for {target} and for the CIM server's host.
+func Host(address string) string {
+	if h, _, err := net.SplitHostPort(address); err == nil {
+		return h
+	}
+	return strings.TrimSuffix(strings.TrimPrefix(address, "["), "]")
+}
+
+// URLFor returns the CIM URL for an array at address (host[:port]):
+// {target} is replaced by the host, bracketed if it is an IPv6 address.
+func (c *CIM) URLFor(address string) string {
+	h := Host(address)
+	if strings.Contains(h, ":") {
+		h = "[" + h + "]"
+	}
+	return strings.ReplaceAll(c.URL, TargetPlaceholder, h)
+}
+
+// ---- decoding: defaults, then strict keys, then validation ----
+
+// UnmarshalYAML implements yaml.Unmarshaler.
+func (c *Config) UnmarshalYAML(node *yaml.Node) error {
+	type plain Config
+	if err := checkKeys(node, "the configuration", plain{}); err != nil {
+		return err
+	}
+	if err := node.Decode((*plain)(c)); err != nil {
+		return err
+	}
+	for name, m := range c.Modules {
+		if m == nil {
+			return lineErrorf(keyLine(mappingValue(node, "modules"), name), "module %q is empty: it needs an ssh: section", name)
+		}
+		m.Name = name
+	}
+	for name, t := range c.Targets {
+		if t == nil {
+			return lineErrorf(keyLine(mappingValue(node, "targets"), name), "target %q is empty: it needs an address", name)
+		}
+		t.Name = name
+	}
+	// Deterministic: report the first problem in file order.
+	targets := make([]*Target, 0, len(c.Targets))
+	for _, t := range c.Targets {
+		targets = append(targets, t)
+	}
+	sort.Slice(targets, func(i, j int) bool { return targets[i].line < targets[j].line })
+	for _, t := range targets {
+		if _, ok := c.Modules[t.Module]; !ok {
+			return lineErrorf(t.moduleLine, "target %q: module %q is not defined under modules: (known: %s)", t.Name, t.Module, strings.Join(c.moduleNames(), ", "))
+		}
+	}
+	return nil
+}
+
+// UnmarshalYAML implements yaml.Unmarshaler.
+func (m *Module) UnmarshalYAML(node *yaml.Node) error {
+	type plain Module
+	if err := checkKeys(node, "a module", plain{}); err != nil {
+		return err
+	}
+	m.line = node.Line
+	if mappingValue(node, "ssh") == nil || mappingValue(node, "ssh").ShortTag() == "!!null" {
+		return lineErrorf(node.Line, "module: an ssh: section is required")
+	}
+	if err := node.Decode((*plain)(m)); err != nil {
+		return err
+	}
+	if m.TimeZone != "" {
+		loc, err := time.LoadLocation(m.TimeZone)
+		if err != nil || m.TimeZone == "Local" {
+			return lineErrorf(valueLine(node, "time_zone"), "time_zone %q is not an IANA time zone name (e.g. Asia/Kolkata, Europe/Paris, UTC)", m.TimeZone)
+		}
+		m.Location = loc
+	}
+	return nil
+}
+
+// UnmarshalYAML implements yaml.Unmarshaler.
+func (s *SSH) UnmarshalYAML(node *yaml.Node) error {
+	type plain SSH
+	if err := checkKeys(node, "ssh", plain{}); err != nil {
+		return err
+	}
+	*s = SSH{Timeout: DefaultSSHTimeout, MaxOutputBytes: DefaultMaxOutputBytes}
+	if err := node.Decode((*plain)(s)); err != nil {
+		return err
+	}
+	s.keyLines = keyLines(node)
+	switch {
+	case s.User == "":
+		return lineErrorf(node.Line, "ssh.user is required (a read-only array user)")
+	case s.PasswordFile == "" && s.PrivateKeyFile == "":
+		return lineErrorf(node.Line, "ssh: set exactly one of password_file and private_key_file (none is set)")
+	case s.PasswordFile != "" && s.PrivateKeyFile != "":
+		return lineErrorf(s.keyLines["private_key_file"], "ssh: set exactly one of password_file and private_key_file (both are set)")
+	case s.KnownHostsFile == "" && !s.InsecureIgnoreHostKey:
+		return lineErrorf(node.Line, "ssh.known_hosts_file is required (host keys are verified); insecure_ignore_host_key: true turns checking off")
+	case s.KnownHostsFile != "" && s.InsecureIgnoreHostKey:
+		return lineErrorf(s.keyLines["insecure_ignore_host_key"], "ssh: known_hosts_file and insecure_ignore_host_key: true contradict each other; keep one")
+	case s.Timeout <= 0:
+		return lineErrorf(s.keyLines["timeout"], "ssh.timeout must be positive, got %s", s.Timeout)
+	case s.MaxOutputBytes <= 0:
+		return lineErrorf(s.keyLines["max_output_bytes"], "ssh.max_output_bytes must be positive, got %d", s.MaxOutputBytes)
+	}
+	return nil
+}
+
+// MarshalYAML shows the loaded secrets as <secret> next to their files.
+func (s SSH) MarshalYAML() (any, error) {
+	type plain SSH
+	return struct {
+		plain      `yaml:",inline"`
+		Password   Secret `yaml:"password,omitempty"`
+		PrivateKey Secret `yaml:"private_key,omitempty"`
+	}{plain(s), s.Password, s.PrivateKey}, nil
+}
+
+// UnmarshalYAML implements yaml.Unmarshaler.
+func (c *CIM) UnmarshalYAML(node *yaml.Node) error {
+	type plain CIM
+	if err := checkKeys(node, "cim", plain{}); err != nil {
+		return err
+	}
+	*c = CIM{Namespace: DefaultCIMNamespace, Timeout: DefaultCIMTimeout}
+	if err := node.Decode((*plain)(c)); err != nil {
+		return err
+	}
+	c.keyLines = keyLines(node)
+	if c.URL == "" {
+		return lineErrorf(node.Line, "cim.url is required, e.g. https://%s:5989", TargetPlaceholder)
+	}
+	u, err := url.Parse(strings.ReplaceAll(c.URL, TargetPlaceholder, placeholderCheckHost))
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
+		return lineErrorf(c.keyLines["url"], "cim.url %q is not an http(s)://HOST[:PORT][/PATH] URL ({target} stands for the probed host; credentials go in user and password_file)", c.URL)
+	}
+	switch {
+	case c.Namespace == "":
+		return lineErrorf(c.keyLines["namespace"], "cim.namespace must not be empty (default %s)", DefaultCIMNamespace)
+	case (c.User == "") != (c.PasswordFile == ""):
+		return lineErrorf(node.Line, "cim: user and password_file go together (set both or neither)")
+	case c.CAFile != "" && c.InsecureSkipVerify:
+		return lineErrorf(c.keyLines["insecure_skip_verify"], "cim: ca_file and insecure_skip_verify: true contradict each other; keep one")
+	case c.Timeout <= 0:
+		return lineErrorf(c.keyLines["timeout"], "cim.timeout must be positive, got %s", c.Timeout)
+	}
+	return nil
+}
+
+// MarshalYAML shows the loaded secret as <secret> next to its file.
+func (c CIM) MarshalYAML() (any, error) {
+	type plain CIM
+	return struct {
+		plain    `yaml:",inline"`
+		Password Secret `yaml:"password,omitempty"`
+	}{plain(c), c.Password}, nil
+}
+
+// UnmarshalYAML implements yaml.Unmarshaler.
+func (t *Target) UnmarshalYAML(node *yaml.Node) error {
+	type plain Target
+	if err := checkKeys(node, "a target", plain{}); err != nil {
+		return err
+	}
+	*t = Target{Module: DefaultModuleName}
+	if err := node.Decode((*plain)(t)); err != nil {
+		return err
+	}
+	t.line = node.Line
+	t.moduleLine = valueLine(node, "module")
+	if t.moduleLine == 0 {
+		t.moduleLine = node.Line
+	}
+	if t.Address == "" {
+		return lineErrorf(node.Line, "target: address is required (HOST[:PORT])")
+	}
+	addr, err := NormalizeAddress(t.Address)
+	if err != nil {
+		return lineErrorf(valueLine(node, "address"), "target: %v", err)
+	}
+	t.Address = addr
+	if t.Module == "" {
+		return lineErrorf(t.moduleLine, "target: module must not be empty")
+	}
+	return nil
+}
+
+// ---- secret and referenced files ----
+
+// readFiles resolves relative paths against dir and reads every secret, so
+// that a reload picks up a rotated password and a bad file fails the load.
+func (c *Config) readFiles(dir string) error {
+	for _, name := range c.moduleNames() {
+		m := c.Modules[name]
+		s := &m.SSH
+		where := func(key string) string { return fmt.Sprintf("module %q: ssh.%s", name, key) }
+		var err error
+		if s.PasswordFile != "" {
+			s.PasswordFile = resolvePath(dir, s.PasswordFile)
+			if s.Password, err = readPassword(s.PasswordFile); err != nil {
+				return lineErrorf(s.keyLines["password_file"], "%s: %v", where("password_file"), err)
+			}
+		}
+		if s.PrivateKeyFile != "" {
+			s.PrivateKeyFile = resolvePath(dir, s.PrivateKeyFile)
+			if s.PrivateKey, err = readPrivateKey(s.PrivateKeyFile); err != nil {
+				return lineErrorf(s.keyLines["private_key_file"], "%s: %v", where("private_key_file"), err)
+			}
+		}
+		if s.KnownHostsFile != "" {
+			s.KnownHostsFile = resolvePath(dir, s.KnownHostsFile)
+			if err := checkReadable(s.KnownHostsFile); err != nil {
+				return lineErrorf(s.keyLines["known_hosts_file"], "%s: %v", where("known_hosts_file"), err)
+			}
+		}
+		if c := m.CIM; c != nil {
+			if c.PasswordFile != "" {
+				c.PasswordFile = resolvePath(dir, c.PasswordFile)
+				if c.Password, err = readPassword(c.PasswordFile); err != nil {
+					return lineErrorf(c.keyLines["password_file"], "module %q: cim.password_file: %v", name, err)
+				}
+			}
+			if c.CAFile != "" {
+				c.CAFile = resolvePath(dir, c.CAFile)
+				if err := checkReadable(c.CAFile); err != nil {
+					return lineErrorf(c.keyLines["ca_file"], "module %q: cim.ca_file: %v", name, err)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func resolvePath(dir, p string) string {
+	if filepath.IsAbs(p) || dir == "" {
+		return p
+	}
+	return filepath.Join(dir, p)
+}
+
+func readSecretFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, unwrapPathError(err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, unwrapPathError(err)
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", path)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxSecretFileBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %v", path, unwrapPathError(err))
+	}
+	if len(data) > maxSecretFileBytes {
+		return nil, fmt.Errorf("%s is larger than %d bytes", path, maxSecretFileBytes)
+	}
+	return data, nil
+}
+
+// readPassword reads a password file: the first line, without its line
+// ending (files written by `echo` end in a newline that is not part of it).
+func readPassword(path string) (Secret, error) {
+	data, err := readSecretFile(path)
+	if err != nil {
+		return Secret{}, err
+	}
+	pw, _, _ := strings.Cut(string(data), "\n")
+	pw = strings.TrimSuffix(pw, "\r")
+	if pw == "" {
+		return Secret{}, fmt.Errorf("%s: the password (first line) is empty", path)
+	}
+	return NewSecret(pw), nil
+}
+
+// readPrivateKey reads and checks an unencrypted private key file.
+func readPrivateKey(path string) (Secret, error) {
+	data, err := readSecretFile(path)
+	if err != nil {
+		return Secret{}, err
+	}
+	if _, err := ssh.ParsePrivateKey(data); err != nil {
+		var missing *ssh.PassphraseMissingError
+		if errors.As(err, &missing) {
+			return Secret{}, fmt.Errorf("%s is encrypted with a passphrase; use a key without one (ssh-keygen -p -N '' -f FILE), protected by file permissions", path)
+		}
+		// The parser's message never contains key material.
+		return Secret{}, fmt.Errorf("%s is not a usable private key: %v", path, err)
+	}
+	return NewSecret(string(data)), nil
+}
+
+func checkReadable(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return unwrapPathError(err)
+	}
+	return f.Close()
+}
+
+// unwrapPathError keeps "open FILE: permission denied" short and uniform.
+func unwrapPathError(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s %s: %v", pe.Op, pe.Path, pe.Err)
+	}
+	return err
+}
+
+// ---- YAML helpers and positioned errors ----
+
+// lineError is an error at a line of the file; Parse adds the file name.
+type lineError struct {
+	line int
+	msg  string
+}
+
+func (e *lineError) Error() string {
+	if e.line > 0 {
+		return fmt.Sprintf("line %d: %s", e.line, e.msg)
+	}
+	return e.msg
+}
+
+func lineErrorf(line int, format string, args ...any) error {
+	return &lineError{line: line, msg: fmt.Sprintf(format, args...)}
+}
+
+var yamlLinePrefix = regexp.MustCompile(`^(?:yaml: )?line (\d+): `)
+
+// positioned turns our and yaml.v3's "line N: msg" errors into
+// "FILE:N: msg" (one line per problem).
+func positioned(file string, err error) error {
+	var le *lineError
+	if errors.As(err, &le) {
+		if le.line > 0 {
+			return fmt.Errorf("%s:%d: %s", file, le.line, le.msg)
+		}
+		return fmt.Errorf("%s: %s", file, le.msg)
+	}
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		msgs := make([]string, 0, len(te.Errors))
+		for _, e := range te.Errors {
+			msgs = append(msgs, positionLine(file, e))
+		}
+		return errors.New(strings.Join(msgs, "\n"))
+	}
+	return errors.New(positionLine(file, err.Error()))
+}
+
+func positionLine(file, msg string) string {
+	if m := yamlLinePrefix.FindStringSubmatch(msg); m != nil {
+		return fmt.Sprintf("%s:%s: %s", file, m[1], msg[len(m[0]):])
+	}
+	return fmt.Sprintf("%s: %s", file, strings.TrimPrefix(msg, "yaml: "))
+}
+
+// checkKeys rejects keys that are not yaml fields of plain (strict decoding:
+// yaml.v3's KnownFields does not reach into custom unmarshalers).
+func checkKeys(node *yaml.Node, what string, plain any) error {
+	if node.Kind != yaml.MappingNode {
+		return lineErrorf(node.Line, "%s must be a mapping of keys to values, got %s", what, describe(node))
+	}
+	known := yamlFields(reflect.TypeOf(plain))
+	for i := 0; i+1 < len(node.Content); i += 2 {
+		k := node.Content[i]
+		if k.Kind == yaml.ScalarNode && k.Value == "<<" {
+			continue // merge key: yaml.v3 merges the referenced mapping
+		}
+		if k.Kind != yaml.ScalarNode || !contains(known, k.Value) {
+			return lineErrorf(k.Line, "unknown key %q in %s (known keys: %s)", k.Value, what, strings.Join(known, ", "))
+		}
+	}
+	return nil
+}
+
+func yamlFields(t reflect.Type) []string {
+	var names []string
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		tag := f.Tag.Get("yaml")
+		name, _, _ := strings.Cut(tag, ",")
+		if !f.IsExported() || name == "-" {
+			continue
+		}
+		if name == "" {
+			name = strings.ToLower(f.Name)
+		}
+		names = append(names, name)
+	}
+	return names
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func describe(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		if n.ShortTag() == "!!null" {
+			return "nothing"
+		}
+		return fmt.Sprintf("%q", n.Value)
+	}
+	return "something else"
+}
+
+// mappingValue returns the value node of key in a mapping node, or nil.
+func mappingValue(node *yaml.Node, key string) *yaml.Node {
+	if node == nil || node.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(node.Content); i += 2 {
+		if node.Content[i].Value == key {
+			return node.Content[i+1]
+		}
+	}
+	return nil
+}
+
+// keyLine is the line of key in a mapping node (0 if absent).
+func keyLine(node *yaml.Node, key string) int {
+	if node == nil || node.Kind != yaml.MappingNode {
+		return 0
+	}
+	for i := 0; i+1 < len(node.Content); i += 2 {
+		if node.Content[i].Value == key {
+			return node.Content[i].Line
+		}
+	}
+	return 0
+}
+
+func valueLine(node *yaml.Node, key string) int {
+	if v := mappingValue(node, key); v != nil {
+		return v.Line
+	}
+	return 0
+}
+
+func keyLines(node *yaml.Node) map[string]int {
+	lines := map[string]int{}
+	for i := 0; i+1 < len(node.Content); i += 2 {
+		lines[node.Content[i].Value] = node.Content[i].Line
+	}
+	return lines
+}

@@ -48,7 +48,7 @@ type Sim struct {
 
 	closed  bool
 	pending int // scheduled transitions not yet run
-	timers  map[*time.Timer]struct{}
+	timers  map[*time.Timer]func() // pending transitions
 	idle    chan struct{} // closed and replaced whenever pending drops to 0
 	done    chan struct{} // closed by Close
 	wg      sync.WaitGroup
@@ -151,7 +151,7 @@ func Start(ctx context.Context, sc *Scenario, opts Options) (*Sim, error) {
 		delay:  time.Duration(sc.TransitionDelay),
 		clock:  opts.Clock,
 		log:    opts.Logger,
-		timers: map[*time.Timer]struct{}{},
+		timers: map[*time.Timer]func(){},
 		idle:   make(chan struct{}),
 		done:   make(chan struct{}),
 	}
@@ -416,7 +416,7 @@ func (s *Sim) scheduleLocked(g *group, then func(now time.Time)) {
 	}
 	s.pending++
 	var t *time.Timer
-	t = time.AfterFunc(s.delay, func() {
+	fire := func() {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		if s.closed {
@@ -428,8 +428,33 @@ func (s *Sim) scheduleLocked(g *group, then func(now time.Time)) {
 			then(s.clock())
 		}
 		s.signalIdleLocked()
-	})
-	s.timers[t] = struct{}{}
+	}
+	t = time.AfterFunc(s.delay, fire)
+	s.timers[t] = fire
+}
+
+// FinishTransitions completes every pending transition now, as if the
+// transition delay had passed. Tests use it with a long delay to look at
+// intermediate states (T110-2, T110-5, ...) without racing a timer.
+func (s *Sim) FinishTransitions() {
+	for {
+		s.mu.Lock()
+		var fires []func()
+		for t, fire := range s.timers {
+			if t.Stop() {
+				fires = append(fires, fire)
+			}
+		}
+		s.mu.Unlock()
+		if len(fires) == 0 {
+			// Timers that fired meanwhile are finishing on their own.
+			s.WaitIdle(context.Background())
+			return
+		}
+		for _, fire := range fires {
+			fire()
+		}
+	}
 }
 
 func (s *Sim) array(name string) (*simArray, error) {

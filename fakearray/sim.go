@@ -47,10 +47,10 @@ type Sim struct {
 	adminPW string
 
 	closed  bool
-	pending int // scheduled transitions not yet run
+	pending int                    // scheduled transitions not yet run
 	timers  map[*time.Timer]func() // pending transitions
-	idle    chan struct{} // closed and replaced whenever pending drops to 0
-	done    chan struct{} // closed by Close
+	idle    chan struct{}          // closed and replaced whenever pending drops to 0
+	done    chan struct{}          // closed by Close
 	wg      sync.WaitGroup
 	stopCtx func() bool
 }

@@ -209,7 +209,10 @@ func writeLocalNamespace(x *writer, ns string) {
 func writeInstanceName(x *writer, op ObjectPath) {
 	x.open("INSTANCENAME", "CLASSNAME", op.ClassName)
 	for _, k := range op.Keys {
-		x.open("KEYBINDING", "NAME", k.Name)
+		// An unnamed key is DSP0201's shorthand for a class with one key.
+		if k.Name != "" {
+			x.open("KEYBINDING", "NAME", k.Name)
+		}
 		if k.Ref != nil {
 			writeValueReference(x, *k.Ref)
 		} else {
@@ -219,7 +222,9 @@ func writeInstanceName(x *writer, op ObjectPath) {
 			}
 			x.leaf("KEYVALUE", k.Value, "VALUETYPE", vt)
 		}
-		x.close("KEYBINDING")
+		if k.Name != "" {
+			x.close("KEYBINDING")
+		}
 	}
 	x.close("INSTANCENAME")
 }
@@ -576,6 +581,9 @@ func decodeNamedInstance(n *node) (Instance, error) {
 // adds keys the INSTANCE left out (servers may omit them).
 func markKeys(in *Instance, op ObjectPath) {
 	for _, k := range op.Keys {
+		if k.Name == "" {
+			continue // unnamed single key: no property to name
+		}
 		found := false
 		for i := range in.Properties {
 			if strings.EqualFold(in.Properties[i].Name, k.Name) {

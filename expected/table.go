@@ -389,7 +389,10 @@ type rowFile struct {
 	Source         Source          `yaml:"source"`
 }
 
-var yamlLineRE = regexp.MustCompile(`^line (\d+): (.*)$`)
+var (
+	yamlLineRE   = regexp.MustCompile(`^line (\d+): (.*)$`)
+	unknownKeyRE = regexp.MustCompile(`^field (.*) not found in type \S+$`)
+)
 
 // YAMLError turns an error of gopkg.in/yaml.v3 into a *FileError naming
 // file and line (the first error when there are several).
@@ -402,7 +405,11 @@ func YAMLError(name string, err error) error {
 	msg = strings.TrimPrefix(msg, "yaml: ")
 	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
-		return &FileError{File: name, Line: line, Msg: m[2]}
+		msg = m[2]
+		if k := unknownKeyRE.FindStringSubmatch(msg); k != nil {
+			msg = fmt.Sprintf("unknown key %q", k[1])
+		}
+		return &FileError{File: name, Line: line, Msg: msg}
 	}
 	return &FileError{File: name, Msg: msg}
 }

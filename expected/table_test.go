@@ -249,9 +249,9 @@ func TestLoadTableErrors(t *testing.T) {
 	const head = "rows:\n  - id: X\n    table: x\n    array: either\n"
 	const states = "    copy_state: Broken\n    sync_state: Broken\n    progress_status: Completed\n    role_reversed: false\n"
 	cases := []struct{ name, text, want string }{
-		{"unknown top key", "rowz: []\n", ":1: field rowz not found"},
-		{"unknown row key", head + states + "    colour: red\n", ":9: field colour not found"},
-		{"unknown match key", head + "    match: {rolle: Primary}\n" + states, ":5: field rolle not found"},
+		{"unknown top key", "rowz: []\n", ":1: unknown key \"rowz\""},
+		{"unknown row key", head + states + "    colour: red\n", ":9: unknown key \"colour\""},
+		{"unknown match key", head + "    match: {rolle: Primary}\n" + states, ":5: unknown key \"rolle\""},
 		{"bad state name", head + "    copy_state: Brokn\n    sync_state: Broken\n    progress_status: Completed\n    role_reversed: false\n", `:5: unknown CopyState "Brokn"`},
 		{"state not a scalar", head + "    copy_state: [4]\n    sync_state: Broken\n    progress_status: Completed\n    role_reversed: false\n", ":5: want a DMTF state name or number"},
 		{"wrong type", head + "    copy_state: Broken\n    sync_state: Broken\n    progress_status: Completed\n    role_reversed: maybe\n", ":8: cannot unmarshal"},

@@ -1,0 +1,65 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/alecthomas/kingpin/v2"
+	"github.com/threepar/rcopy-exporter/expected"
+)
+
+func init() {
+	register(subcommand{
+		name: "expect",
+		help: "Print as JSON the state-table rows (the CIM triples) that apply to a role and sync status. Exit 0 when some row applies, 1 when none does (prints []), 2 on bad input.",
+		setup: func(c *kingpin.CmdClause) func(env) int {
+			role := c.Flag("role", "the group's Role as showrcopy prints it (Primary, Secondary, Primary-Rev, Secondary-Rev)").Required().String()
+			sync := c.Flag("sync-status", "the volume's SyncStatus as showrcopy prints it (New, Syncing, Synced, NotSynced, Stale, Stopped)").Required().String()
+			target := c.Flag("target-status", "status of the group's target: ready, failed, or unknown (no target section)").Default(expected.TargetUnknown).Enum("ready", "failed", expected.TargetUnknown)
+			group := c.Flag("group-status", "the group's Status (Started, Stopped, Backup); Backup selects the Synchronous Long Distance row").Default("").String()
+			strict := c.Flag("strict", "leave uncertain rows (T110-3b) out").Bool()
+			tableFile := c.Flag("table", "YAML file of rows that override or extend the built-in tables").PlaceHolder("FILE").String()
+			return func(e env) int {
+				table, code := loadTable(e, *tableFile)
+				if table == nil {
+					return code
+				}
+				rows := table.Match(expected.Observation{Role: *role, SyncStatus: *sync, TargetStatus: *target, GroupStatus: *group}, *strict)
+				if rows == nil {
+					rows = []expected.Row{}
+				}
+				b, err := json.MarshalIndent(rows, "", "  ")
+				if err != nil {
+					fmt.Fprintf(e.stderr, "checker: %v\n", err)
+					return exitCouldNotRun
+				}
+				fmt.Fprintf(e.stdout, "%s\n", b)
+				if len(rows) == 0 {
+					return exitNonConform // the combination is in no table
+				}
+				return exitConforms
+			}
+		},
+	})
+}
+
+// loadTable returns the built-in table, or the built-in table with the
+// user's rows when path is set. On error it prints one line (FILE:LINE:
+// msg) and returns nil and the exit status.
+func loadTable(e env, path string) (*expected.Table, int) {
+	if path == "" {
+		return expected.Default(), exitConforms
+	}
+	t, err := expected.LoadTable(path)
+	if err != nil {
+		fmt.Fprintln(e.stderr, oneLine(err))
+		return nil, exitCouldNotRun
+	}
+	return t, exitConforms
+}
+
+// oneLine keeps an error message to one line of stderr.
+func oneLine(err error) string {
+	return strings.ReplaceAll(err.Error(), "\n", " ")
+}

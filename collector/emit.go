@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/threepar/rcopy-exporter/cim"
+	"github.com/threepar/rcopy-exporter/conformance"
 	"github.com/threepar/rcopy-exporter/expected"
 	"github.com/threepar/rcopy-exporter/parser"
 )
@@ -97,10 +98,6 @@ func (e *emitter) array(out *parser.Output) {
 }
 
 func (e *emitter) groups(out *parser.Output, res probeResult) {
-	targetStatus := map[string]string{}
-	for _, t := range out.Targets {
-		targetStatus[t.Name] = t.Status
-	}
 	var observed map[string][]cim.RemoteCopyVolume
 	if res.cimRead {
 		observed = make(map[string][]cim.RemoteCopyVolume, len(res.cim))
@@ -124,7 +121,7 @@ func (e *emitter) groups(out *parser.Output, res probeResult) {
 		if volumeListing[g.Name] != i {
 			continue
 		}
-		obs := expected.Observation{Role: g.Role, TargetStatus: targetStatus[g.Target], GroupStatus: g.Status}
+		obs := expected.Observation{Role: g.Role, TargetStatus: conformance.TargetStatus(out, g.Target), GroupStatus: g.Status}
 		for j := range g.Volumes {
 			v := &g.Volumes[j]
 			obs.SyncStatus = v.SyncStatus
@@ -157,9 +154,11 @@ func (e *emitter) volume(group string, v *parser.Volume, obs expected.Observatio
 		return
 	}
 	seen, conforms := pickObservation(observed[name], rows)
-	if len(rows) > 0 {
-		// Without an applicable row there is nothing to conform to;
-		// volume_state_in_table 0 already says so.
+	if seen == nil || len(rows) > 0 {
+		// As conformance judges: a replicated volume CIM does not report
+		// is a fault whatever its state; an observed one whose state no
+		// row covers has nothing to conform to (volume_state_in_table 0
+		// says so).
 		e.send(descs.cimConformant, boolValue(conforms), group, name)
 	}
 	if seen == nil {

@@ -19,7 +19,7 @@ func TestMetricsDocMatchesCode(t *testing.T) {
 		t.Fatal(err)
 	}
 	documented := map[string]bool{}
-	for _, m := range regexp.MustCompile("`(" + collector.Namespace + "_[a-z_]+)`").FindAllStringSubmatch(string(doc), -1) {
+	for _, m := range regexp.MustCompile("`("+collector.Namespace+"_[a-z_]+)`").FindAllStringSubmatch(string(doc), -1) {
 		documented[m[1]] = true
 	}
 
@@ -27,7 +27,9 @@ func TestMetricsDocMatchesCode(t *testing.T) {
 	for _, n := range collector.MetricNames() {
 		code[n] = true
 	}
-	e := newExporter(slog.New(slog.DiscardHandler), "unused.yml", "", false, 0, &fakeSources{})
+	src := newSSHSources(slog.New(slog.DiscardHandler))
+	defer src.Close()
+	e := newExporter(slog.New(slog.DiscardHandler), "unused.yml", "", false, 0, src)
 	mfs, err := e.registry.Gather()
 	if err != nil {
 		t.Fatal(err)

@@ -79,6 +79,9 @@ func newExporter(logger *slog.Logger, configFile, tableFile string, strict bool,
 		versioncollector.NewCollector(exporterNamespace),
 		e.probes, e.reloadOK, e.reloadOKTime,
 	)
+	if m, ok := src.(interface{ collectors() []prometheus.Collector }); ok {
+		e.registry.MustRegister(m.collectors()...)
+	}
 	return e
 }
 

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/threepar/rcopy-exporter/cim"
 	"github.com/threepar/rcopy-exporter/collector"
 	"github.com/threepar/rcopy-exporter/config"
@@ -111,7 +113,7 @@ func newSSHSources(logger *slog.Logger) *sshSources {
 }
 
 func (s *sshSources) runner(pt probeTarget) collector.Runner {
-	return s.pool.Runner(pt.address, pt.moduleName, pt.module)
+	return s.pool.Runner(pt.address, pt.moduleName, sshrun.FromConfig(&pt.module.SSH))
 }
 
 func (s *sshSources) cim(pt probeTarget) (collector.CIMSource, error) { return s.cims.get(pt) }
@@ -119,3 +121,17 @@ func (s *sshSources) cim(pt probeTarget) (collector.CIMSource, error) { return s
 func (s *sshSources) reloaded(*config.Config) { s.cims.reset() }
 
 func (s *sshSources) Close() error { return s.pool.Close() }
+
+// collectors exposes the pool's counters on /metrics.
+func (s *sshSources) collectors() []prometheus.Collector {
+	return []prometheus.Collector{
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Namespace: exporterNamespace, Name: "ssh_connections_open",
+			Help: "SSH connections to arrays open now (one per array and module, reused across probes).",
+		}, func() float64 { return float64(s.pool.Stats().Open) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Namespace: exporterNamespace, Name: "ssh_dials_total",
+			Help: "SSH connections attempted since the exporter started.",
+		}, func() float64 { return float64(s.pool.Stats().Dials) }),
+	}
+}

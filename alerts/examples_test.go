@@ -1,0 +1,195 @@
+package alerts
+
+import (
+	"crypto/md5"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/threepar/rcopy-exporter/config"
+)
+
+const (
+	examplePrometheus = "../examples/prometheus.yml"
+	exampleExporter   = "../examples/rcopy.yml"
+	exporterAddress   = "rcopy-exporter:9840"
+)
+
+// discoveredTarget is one entry of `promtool check service-discovery`.
+type discoveredTarget struct {
+	Discovered map[string]string `json:"discoveredLabels"`
+	Labels     map[string]string `json:"labels"`
+}
+
+// checkPrometheusConfig writes config next to the rules file in a temporary
+// directory, runs promtool check config on it and returns the relabeled
+// targets of job.
+func checkPrometheusConfig(t *testing.T, configYAML []byte, job string) []discoveredTarget {
+	t.Helper()
+	dir := t.TempDir()
+	for name, data := range map[string][]byte{"prometheus.yml": configYAML, rulesFile: Rules} {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, ok := runPromtool(t, dir, "check", "config", "prometheus.yml")
+	if !ok {
+		t.Fatalf("promtool check config failed:\n%s", out)
+	}
+	if want := fmt.Sprintf("SUCCESS: %d rules found", len(loadRules(t))); strings.Contains(string(configYAML), "rule_files") && !strings.Contains(out, want) {
+		t.Errorf("promtool check config did not load the rules (want %q):\n%s", want, out)
+	}
+	// promtool waits for the whole --timeout; static targets arrive at
+	// once, but a loaded machine gets a second, longer chance.
+	var targets []discoveredTarget
+	for _, timeout := range []string{"2s", "15s"} {
+		out, ok = runPromtool(t, dir, "check", "service-discovery", "--timeout="+timeout, "prometheus.yml", job)
+		if !ok {
+			t.Fatalf("promtool check service-discovery %s failed:\n%s", job, out)
+		}
+		if err := json.Unmarshal([]byte(out), &targets); err != nil {
+			t.Fatalf("service discovery output is not JSON: %v\n%s", err, out)
+		}
+		if len(targets) > 0 {
+			return targets
+		}
+	}
+	t.Fatalf("job %s has no targets:\n%s", job, out)
+	return nil
+}
+
+func loadExampleExporterConfig(t *testing.T) *config.Config {
+	t.Helper()
+	data, err := os.ReadFile(exampleExporter)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The example names its secret files relatively, as mounted in the
+	// container; stand-ins make them readable here.
+	dir := t.TempDir()
+	files := map[string]string{
+		"rcopy.yml":   string(data),
+		"password":    "example-only\n",
+		"known_hosts": "10.0.0.1 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEZ5l0S5t6y5mJ0ZKjBqkE3i6W0uM0X9m0kYB0Yc9G9v\n",
+	}
+	for name, content := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg, err := config.Load(filepath.Join(dir, "rcopy.yml"))
+	if err != nil {
+		t.Fatalf("examples/rcopy.yml does not load: %v", err)
+	}
+	return cfg
+}
+
+func TestExampleExporterConfig(t *testing.T) {
+	cfg := loadExampleExporterConfig(t)
+	if len(cfg.Targets) < 2 {
+		t.Errorf("examples/rcopy.yml: %d targets, want the two arrays of a pair", len(cfg.Targets))
+	}
+	withCIM := false
+	for _, m := range cfg.Modules {
+		withCIM = withCIM || m.CIM != nil
+	}
+	if !withCIM {
+		t.Error("examples/rcopy.yml: no module reads the CIM server")
+	}
+}
+
+// TestExamplePrometheusConfig checks the example with promtool and that its
+// relabeling turns each array into a probe of the exporter with
+// instance=<array>, for arrays and a module that the example exporter
+// configuration defines.
+func TestExamplePrometheusConfig(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile(examplePrometheus)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(Rules), `up{job="rcopy"}`) {
+		t.Fatalf("%s: RcopyExporterDown no longer matches job=\"rcopy\"; keep it and the example's job_name in step", rulesFile)
+	}
+	cfg := loadExampleExporterConfig(t)
+	for _, target := range checkPrometheusConfig(t, data, "rcopy") {
+		l := target.Labels
+		array := target.Discovered["__address__"]
+		if l["__address__"] != exporterAddress || l["__metrics_path__"] != "/probe" ||
+			l["__param_target"] != array || l["instance"] != array || l["job"] != "rcopy" {
+			t.Errorf("target %s relabeled to %v; want the exporter's /probe with target=instance=%s in job rcopy", array, l, array)
+		}
+		if _, ok := cfg.Targets[array]; !ok {
+			t.Errorf("Prometheus probes %s, which examples/rcopy.yml does not name under targets:", array)
+		}
+		if _, ok := cfg.Modules[l["__param_module"]]; !ok {
+			t.Errorf("Prometheus asks for module %q, which examples/rcopy.yml does not define", l["__param_module"])
+		}
+		if l["pair"] == "" {
+			t.Errorf("target %s has no pair label; the pair rules group by it", array)
+		}
+	}
+}
+
+// TestExampleShardingConfig uncomments the example's sharding job, checks it
+// with promtool, and checks that each array goes to the exporter Prometheus'
+// hashmod (md5, low 8 bytes, modulo N) picks.
+func TestExampleShardingConfig(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile(examplePrometheus)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(data)
+	begin, end := strings.Index(text, "# BEGIN sharding\n"), strings.Index(text, "# END sharding")
+	if begin < 0 || end < begin {
+		t.Fatalf("%s: no # BEGIN sharding ... # END sharding section", examplePrometheus)
+	}
+	block := text[begin+len("# BEGIN sharding\n") : end]
+	for _, line := range strings.Split(block, "\n") {
+		if trimmed := strings.TrimSpace(line); trimmed != "" && !strings.HasPrefix(trimmed, "# ") {
+			t.Fatalf("%s: sharding line %q is not commented out", examplePrometheus, line)
+		}
+	}
+	uncommented := uncommentBlock(block)
+	sharded := "scrape_configs:\n" + uncommented
+	const shards = 3
+	if !strings.Contains(uncommented, fmt.Sprintf("modulus: %d", shards)) {
+		t.Fatalf("sharding example: want modulus: %d, got:\n%s", shards, uncommented)
+	}
+	targets := checkPrometheusConfig(t, []byte(sharded), "rcopy")
+	var used []string
+	for _, target := range targets {
+		l := target.Labels
+		array := target.Discovered["__address__"]
+		sum := md5.Sum([]byte(array))
+		want := fmt.Sprintf("rcopy-exporter-%d:9840", binary.BigEndian.Uint64(sum[8:])%shards)
+		if l["__address__"] != want || l["instance"] != array || l["__param_target"] != array {
+			t.Errorf("sharded target %s relabeled to %v; want __address__ %s, instance and target %s", array, l, want, array)
+		}
+		if !slices.Contains(used, l["__address__"]) {
+			used = append(used, l["__address__"])
+		}
+	}
+	if len(targets) < 4 || len(used) < 2 {
+		t.Errorf("sharding example spreads %d arrays over %d exporters; give it enough arrays to show the split", len(targets), len(used))
+	}
+}
+
+// uncommentBlock removes "# " after the common indentation of each line.
+func uncommentBlock(block string) string {
+	var b strings.Builder
+	for _, line := range strings.Split(block, "\n") {
+		i := strings.Index(line, "# ")
+		if i < 0 {
+			continue
+		}
+		b.WriteString(line[:i] + line[i+2:] + "\n")
+	}
+	return b.String()
+}

@@ -3,6 +3,7 @@ package cim
 import (
 	"bytes"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -197,5 +198,21 @@ func TestManNamespace(t *testing.T) {
 		if got != want || ok != (want != "") {
 			t.Errorf("manNamespace(%q) = %q, %v; want %q", in, got, ok, want)
 		}
+	}
+}
+
+func TestHandlerLogsNoSecrets(t *testing.T) {
+	var logs bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	srv := newTestServer(t, NewHandler(newTestProvider(), HandlerOptions{Authenticate: authenticate, Logger: logger}))
+	for _, pw := range []string{testPassword, "wrong-" + testPassword} {
+		c := newTestClient(t, srv.URL, func(o *ClientOptions) { o.Password = pw })
+		_, _ = c.EnumerateInstances(t.Context(), ClassStorageVolume)
+	}
+	if !strings.Contains(logs.String(), "authentication failed") || !strings.Contains(logs.String(), "method=EnumerateInstances") {
+		t.Errorf("expected one rejected and one served request in the log:\n%s", logs.String())
+	}
+	if strings.Contains(logs.String(), testPassword) {
+		t.Errorf("log reveals a password:\n%s", logs.String())
 	}
 }

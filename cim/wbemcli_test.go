@@ -95,6 +95,21 @@ func TestWbemcli(t *testing.T) {
 			t.Errorf("missing instance: exit %d, stderr %q; want 16 and CIM_ERR_NOT_FOUND", code, stderr)
 		}
 	})
+	t.Run("gi by reference keys", func(t *testing.T) {
+		// wbemcli takes a reference key unquoted: Key=host/namespace:Class.k="v",...
+		ref := func(host, deviceID string) string {
+			return host + `/root/tpd:TPD_StorageVolume.CreationClassName="TPD_StorageVolume",DeviceID="` + deviceID +
+				`",SystemCreationClassName="TPD_StorageSystem",SystemName="` + host + `"`
+		}
+		out, stderr, code := wbemcli(t, "gi", "-nl", base+ClassRemoteStorageSynchronized+
+			".SystemElement="+ref(peerWWN, devPeer2)+",SyncedElement="+ref(localWWN, devLocal2))
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+		if !strings.Contains(out, "\n-CopyState=10\n") || !strings.Contains(out, "\n-RoleReversed=TRUE\n") {
+			t.Errorf("wrong instance:\n%s", out)
+		}
+	})
 	t.Run("ein", func(t *testing.T) {
 		out, stderr, code := wbemcli(t, "ein", base+ClassStorageVolume)
 		if code != 0 || strings.Count(out, "TPD_StorageVolume.CreationClassName=") != 2 {

@@ -11,13 +11,12 @@ import (
 //go:embed rcopy.rules.yml
 var Rules []byte
 
-// ExporterMetrics lists every series name the exporter exposes (DESIGN.md's
-// contract, plus group_period_seconds and build_info). It is the one place
-// the rules, dashboard and examples are checked against.
-//
-// NOTE: the collector package is to export its own names
-// (collector.MetricNames); once it does, a test should assert that this list
-// and the collector's agree, or this list should be replaced by it.
+// ExporterMetrics lists every series name the exporter exposes: a probe's
+// series (DESIGN.md's contract, plus group_period_seconds and
+// volume_cim_role_reversed) and build_info on /metrics. It is the one place
+// the rules, dashboard and examples are checked against;
+// TestExporterMetricsMatchCollector keeps it equal to
+// collector.MetricNames().
 var ExporterMetrics = []string{
 	"threepar_rcopy_up",
 	"threepar_rcopy_scrape_duration_seconds",
@@ -37,7 +36,8 @@ var ExporterMetrics = []string{
 	"threepar_rcopy_volume_cim_copy_state",
 	"threepar_rcopy_volume_cim_sync_state",
 	"threepar_rcopy_volume_cim_progress_status",
-	"threepar_rcopy_build_info",
+	"threepar_rcopy_volume_cim_role_reversed",
+	"threepar_rcopy_exporter_build_info",
 }
 
 // PrometheusSeries are the series Prometheus makes itself: per-scrape

@@ -3,6 +3,8 @@ package alerts
 import (
 	"slices"
 	"testing"
+
+	"github.com/threepar/rcopy-exporter/collector"
 )
 
 func TestMetricNames(t *testing.T) {
@@ -91,4 +93,23 @@ func FuzzMetricNames(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestExporterMetricsMatchCollector: the names the rules and dashboard may
+// use are exactly the names the collector emits (plus the exporter's
+// build_info on /metrics), so a renamed series breaks this test rather than
+// an alert in production.
+func TestExporterMetricsMatchCollector(t *testing.T) {
+	const buildInfo = "threepar_rcopy_exporter_build_info" // cmd/exporter, version collector
+	got := append(collector.MetricNames(), buildInfo)
+	for _, n := range got {
+		if !slices.Contains(ExporterMetrics, n) {
+			t.Errorf("the exporter emits %s, missing from ExporterMetrics", n)
+		}
+	}
+	for _, n := range ExporterMetrics {
+		if !slices.Contains(got, n) {
+			t.Errorf("ExporterMetrics lists %s, which the collector does not emit", n)
+		}
+	}
 }

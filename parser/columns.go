@@ -232,7 +232,10 @@ func tokenCost(f field, v string) int {
 		if isPolicyWord(v) {
 			return 0
 		}
-		return wordCost(v)
+		if isWordOf(v, "_-") {
+			return 1
+		}
+		return 3
 	case fAddress:
 		if v == "receive" || isIPv4(v) || isWWN(v) || isIPv6(v) {
 			return 0
@@ -313,6 +316,29 @@ func runCost(f field, line string, toks []span) int {
 		return 0
 	}
 	return tokenCost(f, line[toks[0].a:toks[0].b])
+}
+
+// fits reports whether run can be the value of field f at all: the same
+// verdict as runCost < inf, without scoring, for rows read by position.
+func fits(f field, line string, run []span) bool {
+	n := len(run)
+	lo, hi := limits(f)
+	if n < lo || (hi >= 0 && n > hi) {
+		return false
+	}
+	if n == 0 {
+		return true
+	}
+	switch f {
+	case fID, fLocalID, fRemoteID:
+		_, ok := atoi(line[run[0].a:run[0].b])
+		return ok
+	case fNode:
+		return isNode(line[run[0].a:run[0].b])
+	case fLastSyncTime:
+		return timeCost(line, run) < inf
+	}
+	return true
 }
 
 // timeCost accepts a LastSyncTime: NA, or a date, a clock time and an

@@ -58,8 +58,11 @@ type parser struct {
 // table is a parsed header: its columns and how its rows are written.
 type table struct {
 	kind tableKind
-	cols []column
-	csv  bool
+	line string // the header line, to skip re-reading an identical one
+	// extras counts the fExtra columns: the size of each row's Extra map.
+	extras int
+	cols   []column
+	csv    bool
 	// lead: CSV volume rows begin with a comma (an empty first field).
 	lead bool
 }
@@ -153,13 +156,24 @@ func isOtherTitle(line string) bool {
 	return words <= 6
 }
 
-func isTitle(line string) bool { return knownSection(line) != "" || isOtherTitle(line) }
+// isTitle recognises a section title line. Every title ends in
+// "Information", which makes the common case (a row) one comparison.
+func isTitle(line string) bool {
+	return strings.HasSuffix(line, "Information") && (knownSection(line) != "" || isOtherTitle(line))
+}
 
-// isPrompt recognises a CLI prompt line, such as "cli%" or "array1 cli% ",
-// that a saved session may hold before or after the output.
+// isPrompt recognises a CLI prompt line, such as "cli%" or "array1 cli%",
+// that a saved session may hold before or after the output: lines arrive
+// without trailing blanks, so a prompt ends in its prompt character.
 func isPrompt(line string) bool {
-	t := strings.TrimSpace(line)
-	return strings.Contains(t, "cli%") || strings.HasSuffix(t, "%") || strings.HasSuffix(t, "$") || strings.HasSuffix(t, "#") || strings.HasSuffix(t, ">")
+	if line == "" {
+		return false
+	}
+	switch line[len(line)-1] {
+	case '%', '$', '#', '>':
+		return true
+	}
+	return false
 }
 
 // isEcho recognises the echoed command line a saved session may begin with.
@@ -197,7 +211,7 @@ func (p *parser) parse() (*Output, error) {
 	out := &Output{Targets: []Target{}, Links: []Link{}, Groups: []Group{}, Sections: make([]string, 0, 4)}
 	// Volumes of all groups share one backing array, sized by the line
 	// count: one allocation instead of one per group and growth step.
-	p.volume = make([]Volume, 0, strings.Count(p.src, "\n")/2+1)
+	p.volume = make([]Volume, 0, strings.Count(p.src, "\n")+1)
 	started := false
 	for {
 		line, ok := p.next()
@@ -353,7 +367,7 @@ func (p *parser) parseTargets(out *Output) error {
 			case fPolicy:
 				r.Policy = v
 			default:
-				r.Extra = addExtra(r.Extra, len(t.cols), c.name, v)
+				r.Extra = addExtra(r.Extra, t.extras, c.name, v)
 			}
 		}
 		out.Targets = append(out.Targets, r)
@@ -388,7 +402,7 @@ func (p *parser) parseLinks(out *Output) error {
 			case fLinkOptions:
 				r.Options = v
 			default:
-				r.Extra = addExtra(r.Extra, len(t.cols), c.name, v)
+				r.Extra = addExtra(r.Extra, t.extras, c.name, v)
 			}
 		}
 		out.Links = append(out.Links, r)
@@ -416,12 +430,18 @@ func (p *parser) sectionHeader(kind tableKind) (*table, error) {
 // isGroupHeader recognises a group header row: Name followed by Target (or
 // ID with -d). A volume named "Name" is followed by a number, not a word.
 func isGroupHeader(line string) bool {
+	if !strings.Contains(line[:min(len(line), 16)], "Name") {
+		return false
+	}
 	w1, w2 := firstWords(line)
 	return w1 == "Name" && (w2 == "Target" || w2 == "ID")
 }
 
 // isVolumeHeader recognises a volume header row (LocalVV first).
 func isVolumeHeader(line string) bool {
+	if !strings.Contains(line[:min(len(line), 16)], "LocalVV") {
+		return false
+	}
 	w1, _ := firstWords(line)
 	return w1 == "LocalVV"
 }
@@ -533,7 +553,7 @@ func (p *parser) groupRow(t *table, line string) (Group, error) {
 		case fGroupOptions:
 			g.Options = splitOptions(v)
 		default:
-			g.Extra = addExtra(g.Extra, len(t.cols), c.name, v)
+			g.Extra = addExtra(g.Extra, t.extras, c.name, v)
 		}
 	}
 	if g.Options == nil {
@@ -573,7 +593,7 @@ func (p *parser) volumeRow(t *table) Volume {
 				v.LastSyncTime = p.keep(s)
 			}
 		default:
-			v.Extra = addExtra(v.Extra, len(t.cols), c.name, s)
+			v.Extra = addExtra(v.Extra, t.extras, c.name, s)
 		}
 	}
 	return v

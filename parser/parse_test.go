@@ -118,3 +118,12 @@ func TestBad(t *testing.T) {
 		}
 	}
 }
+
+func readFixture(t *testing.T, name string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}

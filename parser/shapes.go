@@ -21,12 +21,16 @@ func isDigits(s string) bool {
 // atoi parses a non-negative decimal that fits an int32-sized ID; ok is
 // false otherwise (so a 40-digit "ID" is an error, not a wrapped number).
 func atoi(s string) (int, bool) {
-	if !isDigits(s) || len(s) > 9 {
+	if s == "" || len(s) > 9 {
 		return 0, false
 	}
 	n := 0
 	for i := 0; i < len(s); i++ {
-		n = n*10 + int(s[i]-'0')
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
 	}
 	return n, true
 }
@@ -164,4 +168,18 @@ func hasLetter(s string) bool {
 		}
 	}
 	return false
+}
+
+// isWordOf reports whether s is letters plus the given punctuation only.
+func isWordOf(s, punct string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || strings.IndexByte(punct, c) >= 0) {
+			return false
+		}
+	}
+	return true
 }

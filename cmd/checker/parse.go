@@ -33,7 +33,7 @@ func parseCommand(e env, file string) int {
 	name := file
 	var data []byte
 	var err error
-	if file == "-" {
+	if file == "-" || file == "" { // kingpin hands over a lone "-" as ""
 		name = stdinName
 		data, err = io.ReadAll(e.stdin)
 	} else {

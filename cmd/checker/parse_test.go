@@ -1,0 +1,108 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/threepar/rcopy-exporter/parser"
+)
+
+// The -update flag rewrites golden files; registered once whichever test
+// file of this package gets there first.
+func init() {
+	if flag.Lookup("update") == nil {
+		flag.Bool("update", false, "rewrite the golden files under testdata/")
+	}
+}
+
+// runParse runs `checker parse` in-process with the given stdin.
+func runParse(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = run(context.Background(), append([]string{"parse"}, args...), strings.NewReader(stdin), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+// TestParseExamples: the shipped examples parse, and the output matches
+// the golden files testdata/parse_<example>.json.
+func TestParseExamples(t *testing.T) {
+	for _, ex := range []string{"primary", "secondary-d-groups"} {
+		t.Run(ex, func(t *testing.T) {
+			in := filepath.Join("..", "..", "examples", "showrcopy", ex+".txt")
+			code, stdout, stderr := runParse(t, "", in)
+			if code != exitConforms || stderr != "" {
+				t.Fatalf("exit %d, stderr %q", code, stderr)
+			}
+			goldenPath := filepath.Join("testdata", "parse_"+ex+".json")
+			if f := flag.Lookup("update"); f != nil && f.Value.String() == "true" {
+				if err := os.WriteFile(goldenPath, []byte(stdout), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(goldenPath)
+			if err != nil {
+				t.Fatalf("%v (run go test -update to create it)", err)
+			}
+			if stdout != string(want) {
+				t.Errorf("stdout differs from %s:\n%s", goldenPath, stdout)
+			}
+			// The JSON is the parser's model, field for field.
+			var back parser.Output
+			if err := json.Unmarshal([]byte(stdout), &back); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// TestParseStdin: "-" and no argument read standard input.
+func TestParseStdin(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "..", "examples", "showrcopy", "primary.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, fromFile, _ := runParse(t, "", filepath.Join("..", "..", "examples", "showrcopy", "primary.txt"))
+	for _, args := range [][]string{{"-"}, {}} {
+		code, stdout, stderr := runParse(t, string(data), args...)
+		if code != exitConforms || stderr != "" || stdout != fromFile {
+			t.Errorf("args %q: exit %d, stderr %q, same output as from the file: %v", args, code, stderr, stdout == fromFile)
+		}
+	}
+}
+
+// TestParseBadInput: bad input exits 2 with one line FILE:LINE: message on
+// stderr and nothing on stdout.
+func TestParseBadInput(t *testing.T) {
+	bad := filepath.Join("testdata", "parse_truncated.txt")
+	cases := []struct {
+		name, stdin string
+		args        []string
+		stderr      string
+	}{
+		{"truncated file", "", []string{bad}, bad + ":10: volume row: expected 6 or more fields"},
+		{"CLI error on stdin", "Too many local CLI connections.\n", []string{"-"}, "<stdin>:1: the array answered with an error instead of showrcopy output"},
+		{"empty stdin", "", nil, "<stdin>:1: empty output"},
+		{"missing file", "", []string{filepath.Join("testdata", "no-such-file.txt")}, filepath.Join("testdata", "no-such-file.txt") + ": cannot read: no such file or directory"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			code, stdout, stderr := runParse(t, c.stdin, c.args...)
+			if code != exitCouldNotRun {
+				t.Errorf("exit %d, want %d", code, exitCouldNotRun)
+			}
+			if stdout != "" {
+				t.Errorf("stdout not empty: %q", stdout)
+			}
+			if !strings.HasPrefix(stderr, c.stderr) || strings.Count(stderr, "\n") != 1 || !strings.HasSuffix(stderr, "\n") {
+				t.Errorf("stderr %q, want one line starting %q", stderr, c.stderr)
+			}
+		})
+	}
+}

@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,40 +19,26 @@ import (
 const (
 	testPassword   = "s3cr3t-Pa55"
 	testCIMPass    = "cim-Pa55w0rd"
-	passphraseText = "Tr0ub4dor&3"
+	passphraseText = "throwaway-test-passphrase"
 )
 
-var (
-	keysOnce            sync.Once
-	plainKey, encrypted []byte
-	keysErr             error
-)
-
-// testKeys generates the private keys once: encrypting one is slow (bcrypt).
+// testKey returns an unencrypted private key and a passphrase-protected one
+// (a fixture: encrypting a key at test time is slow).
 func testKeys(t testing.TB) (plain, enc []byte) {
 	t.Helper()
-	keysOnce.Do(func() {
-		_, priv, err := ed25519.GenerateKey(rand.Reader)
-		if err != nil {
-			keysErr = err
-			return
-		}
-		block, err := ssh.MarshalPrivateKey(priv, "")
-		if err != nil {
-			keysErr = err
-			return
-		}
-		encBlock, err := ssh.MarshalPrivateKeyWithPassphrase(priv, "", []byte(passphraseText))
-		if err != nil {
-			keysErr = err
-			return
-		}
-		plainKey, encrypted = pem.EncodeToMemory(block), pem.EncodeToMemory(encBlock)
-	})
-	if keysErr != nil {
-		t.Fatal(keysErr)
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return plainKey, encrypted
+	block, err := ssh.MarshalPrivateKey(priv, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc, err = os.ReadFile("testdata/id_ed25519_encrypted")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(block), enc
 }
 
 // fixtureDir writes the files configs refer to and returns the directory.

@@ -1,0 +1,128 @@
+package sshrun
+
+import (
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/knownhosts"
+)
+
+// HostKeyError says why an array's host key was refused and how to fix it.
+type HostKeyError struct {
+	Address string   // host:port dialed
+	File    string   // known_hosts file
+	Offered string   // the server's key: type and SHA256 fingerprint
+	Known   []string // for a changed key: what the file has, "file:line type fingerprint"
+	Revoked bool     // the key is marked @revoked
+}
+
+// Changed reports a known host presenting a different key (possible
+// man-in-the-middle, or a replaced array/controller).
+func (e *HostKeyError) Changed() bool { return len(e.Known) > 0 && !e.Revoked }
+
+func (e *HostKeyError) Error() string {
+	host, port := splitHostPort(e.Address)
+	scan := "ssh-keyscan " + host
+	if port != "22" {
+		scan = "ssh-keyscan -p " + port + " " + host
+	}
+	switch {
+	case e.Revoked:
+		return fmt.Sprintf("host key %s of %s is marked @revoked in %s", e.Offered, e.Address, e.File)
+	case e.Changed():
+		return fmt.Sprintf("HOST KEY CHANGED for %s: server offers %s, %s has %s; if the array's key was replaced on purpose, "+
+			"verify the new fingerprint, then: ssh-keygen -R '%s' -f %s && %s >> %s",
+			e.Address, e.Offered, e.File, strings.Join(e.Known, ", "), knownhosts.Normalize(e.Address), e.File, scan, e.File)
+	default:
+		return fmt.Sprintf("host key of %s is not in known_hosts file %s (server offers %s); "+
+			"verify the fingerprint on the array, then add it: %s >> %s", e.Address, e.File, e.Offered, scan, e.File)
+	}
+}
+
+func splitHostPort(address string) (host, port string) {
+	host, port, err := net.SplitHostPort(address)
+	if err != nil {
+		return address, "22"
+	}
+	return host, port
+}
+
+func describeKey(k ssh.PublicKey) string {
+	return k.Type() + " " + ssh.FingerprintSHA256(k)
+}
+
+// probeKey is a key no known_hosts file holds: checking it yields the keys
+// the file does hold for a host.
+var probeKey = func() ssh.PublicKey {
+	k, err := ssh.NewPublicKey(ed25519.PublicKey(make([]byte, ed25519.PublicKeySize)))
+	if err != nil {
+		panic(err) // a fixed, valid 32-byte key: cannot fail
+	}
+	return k
+}()
+
+// hostKeyPolicy builds the host key check for one dial, reading the
+// known_hosts file afresh (so an edited file applies to the next connect).
+// It also returns the host key algorithms to ask for: those of the keys the
+// file holds for this host, so that a server with several host keys is not
+// mistaken for one whose key changed.
+func hostKeyPolicy(opts Options, address string) (ssh.HostKeyCallback, []string, error) {
+	if opts.InsecureIgnoreHostKey {
+		return ssh.InsecureIgnoreHostKey(), nil, nil
+	}
+	if opts.KnownHostsFile == "" {
+		return nil, nil, errors.New("no known_hosts file configured and insecure_ignore_host_key not set")
+	}
+	check, err := knownhosts.New(opts.KnownHostsFile)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading known_hosts file: %v", err)
+	}
+	var algorithms []string
+	var ke *knownhosts.KeyError
+	if err := check(address, &net.TCPAddr{}, probeKey); errors.As(err, &ke) {
+		seen := map[string]bool{}
+		for _, k := range ke.Want {
+			for _, a := range algorithmsFor(k.Key.Type()) {
+				if !seen[a] {
+					seen[a] = true
+					algorithms = append(algorithms, a)
+				}
+			}
+		}
+	}
+	file := opts.KnownHostsFile
+	callback := func(hostname string, remote net.Addr, key ssh.PublicKey) error {
+		err := check(hostname, remote, key)
+		if err == nil {
+			return nil
+		}
+		hk := &HostKeyError{Address: address, File: file, Offered: describeKey(key)}
+		var ke *knownhosts.KeyError
+		var re *knownhosts.RevokedError
+		switch {
+		case errors.As(err, &ke):
+			for _, k := range ke.Want {
+				hk.Known = append(hk.Known, fmt.Sprintf("%s:%d %s", k.Filename, k.Line, describeKey(k.Key)))
+			}
+		case errors.As(err, &re):
+			hk.Revoked = true
+			hk.Known = []string{fmt.Sprintf("%s:%d", re.Revoked.Filename, re.Revoked.Line)}
+		default:
+			return err
+		}
+		return hk
+	}
+	return callback, algorithms, nil
+}
+
+// algorithmsFor maps a key type to the host key algorithms that yield it.
+func algorithmsFor(keyType string) []string {
+	if keyType == ssh.KeyAlgoRSA {
+		return []string{ssh.KeyAlgoRSASHA512, ssh.KeyAlgoRSASHA256, ssh.KeyAlgoRSA}
+	}
+	return []string{keyType}
+}

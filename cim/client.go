@@ -187,6 +187,9 @@ func (c *Client) call(ctx context.Context, req Request, class string) (Response,
 	}
 	defer hrsp.Body.Close()
 
+	if hrsp.ContentLength > c.maxBytes {
+		return Response{}, fmt.Errorf("%s: response of %d bytes is larger than %d bytes (max_response_bytes); not read", what, hrsp.ContentLength, c.maxBytes)
+	}
 	data, err := io.ReadAll(io.LimitReader(hrsp.Body, c.maxBytes+1))
 	if err != nil {
 		return Response{}, fmt.Errorf("%s: reading response: %w", what, err)

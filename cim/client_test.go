@@ -115,8 +115,23 @@ func TestClientResponseSizeCap(t *testing.T) {
 	srv := newTestServer(t, NewHandler(newTestProvider(), HandlerOptions{}))
 	c := newTestClient(t, srv.URL, func(o *ClientOptions) { o.MaxResponseBytes = 1000 })
 	_, err := c.EnumerateInstances(t.Context(), ClassStorageVolume)
-	if err == nil || !strings.Contains(err.Error(), "response larger than 1000 bytes") {
+	if err == nil || !strings.Contains(err.Error(), "is larger than 1000 bytes") {
 		t.Fatalf("err = %v, want the size cap", err)
+	}
+	// Without a Content-Length the cap applies while reading.
+	streaming := newTestServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		chunk := []byte(strings.Repeat("<!-- padding -->", 1024))
+		for range 200 { // 3 MiB
+			if _, err := w.Write(chunk); err != nil {
+				return
+			}
+			w.(http.Flusher).Flush()
+		}
+	}))
+	c = newTestClient(t, streaming.URL, func(o *ClientOptions) { o.MaxResponseBytes = 1 << 20 })
+	_, err = c.EnumerateInstances(t.Context(), ClassStorageVolume)
+	if err == nil || !strings.Contains(err.Error(), "response larger than 1048576 bytes") {
+		t.Fatalf("streamed: err = %v, want the size cap", err)
 	}
 	// The same server answers within a larger cap.
 	c = newTestClient(t, srv.URL, func(o *ClientOptions) { o.MaxResponseBytes = 100_000 })

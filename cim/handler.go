@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 )
 
@@ -131,6 +132,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", `application/xml; charset="utf-8"`)
+	w.Header().Set("Content-Length", strconv.Itoa(out.Len()))
 	if prefix != "" {
 		w.Header().Set("Ext", "")
 	}

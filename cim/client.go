@@ -209,6 +209,9 @@ func (c *Client) call(ctx context.Context, req Request, class string) (Response,
 	}
 	rsp, err := DecodeResponse(data)
 	if err != nil {
+		if ce := hrsp.Header.Get("CIMError"); ce != "" {
+			return Response{}, fmt.Errorf("%s: CIMError %s: %w", what, ce, err)
+		}
 		return Response{}, fmt.Errorf("%s: %w", what, err)
 	}
 	if rsp.Err != nil {

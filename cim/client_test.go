@@ -192,6 +192,9 @@ func TestClientHTTPErrors(t *testing.T) {
 		{"redirect not followed", func(w http.ResponseWriter, r *http.Request) {
 			http.Redirect(w, r, "http://127.0.0.1:1/steal", http.StatusTemporaryRedirect)
 		}, "HTTP 307"},
+		{"200 with CIMError and no body", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("CIMError", "unsupported-operation")
+		}, "CIMError unsupported-operation: CIM-XML: line 1: unexpected end of document"},
 		{"garbage", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("<html>")) }, "root element is not CIM"},
 		{"wrong message id", func(w http.ResponseWriter, r *http.Request) {
 			_ = EncodeResponse(w, Response{ID: "1", Method: OpEnumerateInstances})

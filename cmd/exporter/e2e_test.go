@@ -1,0 +1,236 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/threepar/rcopy-exporter/fakearray"
+)
+
+// buildExporter compiles cmd/exporter into a temporary directory.
+func buildExporter(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "exporter")
+	cmd := exec.Command("go", "build", "-o", bin, ".")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// logLines collects a process's stderr and lets a test wait for a line.
+type logLines struct {
+	mu    sync.Mutex
+	lines []string
+	added chan struct{}
+	done  chan struct{}
+}
+
+func collectLines(r io.Reader) *logLines {
+	l := &logLines{added: make(chan struct{}, 1), done: make(chan struct{})}
+	go func() {
+		defer close(l.done)
+		sc := bufio.NewScanner(r)
+		for sc.Scan() {
+			l.mu.Lock()
+			l.lines = append(l.lines, sc.Text())
+			l.mu.Unlock()
+			select {
+			case l.added <- struct{}{}:
+			default:
+			}
+		}
+	}()
+	return l
+}
+
+func (l *logLines) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Join(l.lines, "\n")
+}
+
+// wait returns the first submatch of re in a line, waiting for the process
+// to print it (or to end).
+func (l *logLines) wait(t *testing.T, re *regexp.Regexp, n int) string {
+	t.Helper()
+	timeout := time.After(60 * time.Second)
+	for {
+		l.mu.Lock()
+		count := 0
+		for _, line := range l.lines {
+			if m := re.FindStringSubmatch(line); m != nil {
+				count++
+				if count == n {
+					l.mu.Unlock()
+					return m[len(m)-1]
+				}
+			}
+		}
+		l.mu.Unlock()
+		select {
+		case <-l.added:
+		case <-l.done:
+			t.Fatalf("exporter ended before logging %s:\n%s", re, l)
+		case <-timeout:
+			t.Fatalf("no %s in the exporter's log:\n%s", re, l)
+		}
+	}
+}
+
+func httpGet(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(body)
+}
+
+// The README's first command, for real: build the exporter, run it with
+// --simulate, scrape both simulated arrays at once over its HTTP port.
+func TestEndToEndSimulate(t *testing.T) {
+	bin := buildExporter(t)
+	cmd := exec.Command(bin, "--simulate", "--web.listen-address=127.0.0.1:0")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	logs := collectLines(stderr)
+	exited := make(chan error, 1)
+	go func() { <-logs.done; exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-exited
+	})
+
+	addr := logs.wait(t, regexp.MustCompile(`msg="Listening on" address=(127\.0\.0\.1:\d+)`), 1)
+	configFile := logs.wait(t, regexp.MustCompile(`msg="simulation ready" config=(\S+)`), 1)
+	base := "http://" + addr
+
+	// Both arrays at once.
+	type result struct {
+		code int
+		body string
+	}
+	results := map[string]result{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for _, target := range []string{"sim-a", "sim-b", "sim-a", "sim-b"} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resp, err := http.Get(base + "/probe?target=" + target)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer resp.Body.Close()
+			body, _ := io.ReadAll(resp.Body)
+			mu.Lock()
+			results[target] = result{resp.StatusCode, string(body)}
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	for target, group := range map[string]string{"sim-a": "rcg-db", "sim-b": "rcg-db.r188150"} {
+		r := results[target]
+		if r.code != http.StatusOK {
+			t.Fatalf("%s: HTTP %d", target, r.code)
+		}
+		for _, want := range []string{
+			"\nthreepar_rcopy_up 1\n",
+			`threepar_rcopy_scrape_error{stage="cim"} 0`,
+			`threepar_rcopy_volume_cim_conformant{group="` + group + `",volume="db.0"} 1`,
+			`threepar_rcopy_volume_expected_cim_info{copy_state="Synchronized",group="` + group + `",progress_status="Completed",role_reversed="false",row="T109-synced",sync_state="Synchronized",volume="db.0"} 1`,
+		} {
+			if !strings.Contains(r.body, want) {
+				t.Errorf("%s: missing %s", target, want)
+			}
+		}
+	}
+	if !strings.Contains(results["sim-b"].body, `threepar_rcopy_group_role{group="rcg-db.r188150",natural_group="rcg-db",role="Secondary",target="sim-a"} 1`) {
+		t.Error("sim-b does not show the secondary role")
+	}
+
+	if code, body := httpGet(t, base+"/config"); code != http.StatusOK || !strings.Contains(body, "<secret>") {
+		t.Errorf("/config: %d\n%s", code, body)
+	}
+	_, metrics := httpGet(t, base+"/metrics")
+	for _, want := range []string{`threepar_rcopy_exporter_probes_total{result="success"} 4`, "threepar_rcopy_exporter_ssh_connections_open 2"} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %q:\n%s", want, grep(metrics, "threepar_rcopy_exporter_"))
+		}
+	}
+
+	// SIGHUP reloads the (unchanged) configuration.
+	if err := cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	logs.wait(t, regexp.MustCompile(`msg="configuration loaded"`), 2)
+
+	// SIGTERM: a clean exit that removes the private directory.
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-exited:
+		exited <- err // for the cleanup
+		if err != nil {
+			t.Errorf("exit after SIGTERM: %v\n%s", err, logs)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("no exit after SIGTERM:\n%s", logs)
+	}
+	if _, err := os.Stat(filepath.Dir(configFile)); !os.IsNotExist(err) {
+		t.Errorf("simulation directory %s left behind (%v)", filepath.Dir(configFile), err)
+	}
+	if strings.Contains(logs.String(), fakearray.DefaultPassword) {
+		t.Errorf("the arrays' password appears in the log:\n%s", logs)
+	}
+}
+
+func TestConfigCheckFlag(t *testing.T) {
+	dir := t.TempDir()
+	good := testConfig(t, dir, twoTargets)
+	var out, errOut bytes.Buffer
+	if code := run([]string{"--config.file=" + good, "--config.check"}, &out, &errOut); code != 0 {
+		t.Errorf("valid config: exit %d, stderr %s", code, errOut.String())
+	}
+	bad := filepath.Join(dir, "bad.yml")
+	if err := os.WriteFile(bad, []byte("modules:\n  default:\n    ssh: {user: x}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	errOut.Reset()
+	if code := run([]string{"--config.file=" + bad, "--config.check"}, &out, &errOut); code != 1 || !strings.Contains(errOut.String(), "bad.yml:3") {
+		t.Errorf("invalid config: exit %d, stderr %q; want 1 naming bad.yml:3", code, errOut.String())
+	}
+	errOut.Reset()
+	if code := run([]string{"--simulate", "--config.file=" + good}, &out, &errOut); code != 2 {
+		t.Errorf("--simulate with --config.file: exit %d, want 2 (%s)", code, errOut.String())
+	}
+	errOut.Reset()
+	if code := run([]string{"--no-such-flag"}, &out, &errOut); code != 2 {
+		t.Errorf("unknown flag: exit %d, want 2", code)
+	}
+}

@@ -1,7 +1,6 @@
 package conformance
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/threepar/rcopy-exporter/expected"
@@ -226,10 +225,10 @@ func evaluateArray(a Array, table *expected.Table, strict bool) []Finding {
 // cimRead says whether CIM was read for the array; observed is the instance
 // for this volume (nil: none).
 func judge(f *Finding, observed *expected.Triple, cimRead, strict bool) {
-	combo := fmt.Sprintf("%s/%s with target %s", f.Role, f.SyncStatus, f.TargetStatus)
+	combo := func() string { return f.Role + "/" + f.SyncStatus + " with target " + f.TargetStatus }
 	if !cimRead {
 		if len(f.Expected) == 0 {
-			f.Verdict, f.Reason = NotInTable, combo+" is in no table row"+strictNote(strict)
+			f.Verdict, f.Reason = NotInTable, combo()+" is in no table row"+strictNote(strict)
 		} else {
 			f.Verdict, f.Reason = NoObservation, "CIM not read; expected "+rowIDs(f.Expected)
 		}
@@ -242,7 +241,7 @@ func judge(f *Finding, observed *expected.Triple, cimRead, strict bool) {
 	t := *observed
 	f.Observed = observed
 	if len(f.Expected) == 0 {
-		f.Verdict, f.Reason = NotInTable, combo+" is in no table row"+strictNote(strict)+"; observed "+t.String()
+		f.Verdict, f.Reason = NotInTable, combo()+" is in no table row"+strictNote(strict)+"; observed "+t.String()
 		return
 	}
 	row, ok := expected.Conforms(f.Expected, t)

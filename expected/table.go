@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -77,8 +78,10 @@ type Row struct {
 	Source    Source
 }
 
-// rowJSON is the expect/check contract (DESIGN.md) plus event, array, note.
-type rowJSON struct {
+// RowJSON is a row as `checker expect` prints it: the contract of
+// DESIGN.md (state names as in the DMTF lists, their numbers beside them)
+// plus event, array and note.
+type RowJSON struct {
 	Table               string `json:"table"`
 	Row                 string `json:"row"`
 	CopyState           string `json:"copy_state"`
@@ -94,10 +97,12 @@ type rowJSON struct {
 	Note                string `json:"note,omitempty"`
 }
 
-// MarshalJSON writes the row as `checker expect` prints it: state names as
-// in the DMTF lists with their numbers beside them.
-func (r Row) MarshalJSON() ([]byte, error) {
-	return json.Marshal(rowJSON{
+// MarshalJSON writes the row as `checker expect` prints it (RowJSON).
+func (r Row) MarshalJSON() ([]byte, error) { return json.Marshal(r.JSON()) }
+
+// JSON returns the row in its printed form.
+func (r Row) JSON() RowJSON {
+	return RowJSON{
 		Table: r.Table, Row: r.ID,
 		CopyState: r.CopyState.String(), SyncState: r.SyncState.String(),
 		ProgressStatus: r.ProgressStatus.String(), RoleReversed: r.RoleReversed,
@@ -105,7 +110,7 @@ func (r Row) MarshalJSON() ([]byte, error) {
 		CopyStateValue: uint16(r.CopyState), SyncStateValue: uint16(r.SyncState),
 		ProgressStatusValue: uint16(r.ProgressStatus),
 		Event:               r.Event, Array: r.Array, Note: r.Note,
-	})
+	}
 }
 
 // Observation is what showrcopy says about one volume on one array.
@@ -130,6 +135,8 @@ type Table struct {
 	index [][]Row      // nil when the index would be too large: Match scans
 	// claimedGroups[g] is true when some row names group status g.
 	claimedGroups []bool
+	// rowKeys[r][d] are the dimension-d indexes row r names (nil = any).
+	rowKeys [][4][]int
 }
 
 // dimension numbers the values one match key takes in the table; 0 stands
@@ -187,9 +194,15 @@ func newTable(rows []Row) *Table {
 		}
 	}
 	t.claimedGroups = make([]bool, len(t.dims[3].values))
-	for _, r := range rows {
-		for _, w := range r.Match.GroupStatus {
-			t.claimedGroups[t.dims[3].lookup(w)] = true
+	t.rowKeys = make([][4][]int, len(rows))
+	for i, r := range rows {
+		for d, ws := range r.Match.keys() {
+			for _, w := range ws {
+				t.rowKeys[i][d] = append(t.rowKeys[i][d], t.dims[d].lookup(w))
+			}
+		}
+		for _, g := range t.rowKeys[i][3] {
+			t.claimedGroups[g] = true
 		}
 	}
 	n := 2
@@ -200,6 +213,7 @@ func newTable(rows []Row) *Table {
 		}
 	}
 	t.index = make([][]Row, n)
+	shared := map[string][]Row{} // equal results share one slice
 	for i := range t.index {
 		rest := i
 		var at [4]int
@@ -209,7 +223,18 @@ func newTable(rows []Row) *Table {
 			at[d] = rest % len(t.dims[d].values)
 			rest /= len(t.dims[d].values)
 		}
-		t.index[i] = t.scan(at, strict)
+		rows := t.scan(at, strict)
+		var key strings.Builder
+		for _, r := range rows {
+			key.WriteString(r.ID)
+			key.WriteByte(0)
+		}
+		if prev, ok := shared[key.String()]; ok {
+			rows = prev
+		} else {
+			shared[key.String()] = rows
+		}
+		t.index[i] = rows
 	}
 	return t
 }
@@ -221,21 +246,17 @@ func (m MatchKeys) keys() [4]Words {
 // scan is the matching rule itself, on dimension indexes.
 func (t *Table) scan(at [4]int, strict bool) []Row {
 	var out []Row
-	for _, r := range t.rows {
+	for i, r := range t.rows {
 		if strict && r.Uncertain {
 			continue
 		}
-		keys := r.Match.keys()
 		ok := true
-		for d, ws := range keys {
-			if d == 3 && len(ws) == 0 && t.claimedGroups[at[3]] {
+		for d, named := range t.rowKeys[i] {
+			if d == 3 && len(named) == 0 && t.claimedGroups[at[3]] {
 				ok = false // a claimed group status matches only rows naming it
 				break
 			}
-			if len(ws) == 0 {
-				continue
-			}
-			if at[d] == 0 || !t.containsIndex(d, ws, at[d]) {
+			if len(named) > 0 && (at[d] == 0 || !slices.Contains(named, at[d])) {
 				ok = false
 				break
 			}
@@ -245,15 +266,6 @@ func (t *Table) scan(at [4]int, strict bool) []Row {
 		}
 	}
 	return out
-}
-
-func (t *Table) containsIndex(d int, ws Words, i int) bool {
-	for _, w := range ws {
-		if t.dims[d].lookup(w) == i {
-			return true
-		}
-	}
-	return false
 }
 
 // Match returns the rows that apply to an observation, following the

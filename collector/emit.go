@@ -102,9 +102,13 @@ func (e *emitter) groups(out *parser.Output, res probeResult) {
 	if res.cimRead {
 		observed = make(map[string][]cim.RemoteCopyVolume, len(res.cim))
 		for _, v := range res.cim {
-			if v.Volume != "" {
-				observed[v.Volume] = append(observed[v.Volume], v)
+			if v.Volume == "" {
+				// Not exported (no group or volume to name it by).
+				e.opts.Logger.Debug("CIM synchronization without a local volume", "target", e.opts.Target,
+					"device_id", v.DeviceID, "peer_device_id", v.PeerDeviceID, "note", v.Note)
+				continue
 			}
+			observed[v.Volume] = append(observed[v.Volume], v)
 		}
 	}
 	volumeListing := volumeListings(out.Groups)

@@ -121,7 +121,7 @@ func (e *exporter) probeHandler(w http.ResponseWriter, r *http.Request) {
 func (e *exporter) probe(w http.ResponseWriter, r *http.Request, st *state, pt probeTarget, timeout time.Duration) {
 	ctx, cancel := context.WithTimeout(r.Context(), timeout)
 	defer cancel()
-	logger := e.logger.With("target", pt.name, "module", pt.moduleName)
+	logger := e.logger.With("module", pt.moduleName) // the collector adds the target
 
 	opts := collector.Options{
 		Target:   pt.name,

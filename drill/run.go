@@ -1,0 +1,696 @@
+package drill
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/threepar/rcopy-exporter/conformance"
+	"github.com/threepar/rcopy-exporter/expected"
+	"github.com/threepar/rcopy-exporter/parser"
+)
+
+// Defaults of Options.
+const (
+	DefaultStepTimeout  = 15 * time.Minute // a real recover resyncs whole volumes
+	DefaultPollInterval = 5 * time.Second
+)
+
+// Options say what to walk and how.
+type Options struct {
+	// PrimaryName and SecondaryName name the arrays in findings and output.
+	PrimaryName, SecondaryName string
+	// Groups are the groups to walk, by their name on the primary; empty
+	// means every group the two arrays replicate between them.
+	Groups []string
+	// Steps to walk; nil means Sequence() on a FaultInjector driver (the
+	// simulator), MainPath() otherwise.
+	Steps []Step
+	// StepTimeout bounds the wait for each transition; PollInterval is
+	// the time between two looks while waiting (drivers that are not
+	// TransitionHolders only).
+	StepTimeout, PollInterval time.Duration
+	// StopAtFirstFailure ends the walk after the first step that does not
+	// conform (a lab drill must not push a broken pair further). The walk
+	// always ends when an action fails.
+	StopAtFirstFailure bool
+	// RequireHealthy refuses to start (a *PreflightError) unless the first
+	// look at the pair conforms to the healthy step.
+	RequireHealthy bool
+	Table          *expected.Table // nil: expected.Default()
+	Strict         bool            // leave uncertain rows (T110-3b) out
+	// Progress hears about the walk (nil: nothing).
+	Progress Progress
+	// Notify receives what the operator must do or know (e.g. "take
+	// sim-a down now"); nil drops it.
+	Notify func(msg string)
+}
+
+// Progress follows a walk: which step, how long it has waited.
+type Progress interface {
+	StepStarted(index, total int, s Step)
+	Waiting(index, total int, s Step, elapsed time.Duration, state string)
+	StepDone(index, total int, r StepResult)
+}
+
+// PreflightError says why a walk did not start: an array unreachable, a
+// group missing, or (with RequireHealthy) the pair not healthy. Nothing has
+// been changed.
+type PreflightError struct {
+	Array  string // "" when not about one array
+	Reason string
+	Err    error
+}
+
+func (e *PreflightError) Error() string {
+	if e.Array != "" {
+		return e.Array + ": " + e.Reason
+	}
+	return e.Reason
+}
+
+func (e *PreflightError) Unwrap() error { return e.Err }
+
+// StepResult is the outcome of one step.
+type StepResult struct {
+	Step
+	// Observed is false when a transient state could not be caught (a
+	// live transition ended before it was looked at): not a failure.
+	Observed   bool
+	Conformant bool
+	// Note explains a step that was not observed, an action that failed or
+	// a wait that timed out.
+	Note     string
+	Elapsed  time.Duration
+	Findings []conformance.Finding
+}
+
+// Report is the outcome of a walk.
+type Report struct {
+	Primary, Secondary string
+	// Groups are the walked groups on the primary and, in the same order,
+	// on the secondary.
+	Groups, SecondaryGroups []string
+	Steps                   []StepResult
+	Conformant              bool
+	// Stopped says why the walk ended before its last step ("" when it
+	// walked them all).
+	Stopped string
+	// Back is how to bring the pair back to its natural direction from
+	// where the walk ended (empty when it is there).
+	Back []Action
+	// Planned is the number of steps of the walk.
+	Planned int
+}
+
+// Failure is the first thing that went wrong in a walk.
+type Failure struct {
+	Step    string `json:"step"`
+	Rows    string `json:"rows"` // "sim-a T110-4, sim-b T110-3|T110-3b"
+	Array   string `json:"array"`
+	Group   string `json:"group"`
+	Volume  string `json:"volume"`
+	Verdict string `json:"verdict"`
+	Reason  string `json:"reason"`
+}
+
+// FirstFailure is the first failing finding of the first step that did not
+// conform; ok is false when the walk conforms.
+func (r *Report) FirstFailure() (Failure, bool) {
+	for _, s := range r.Steps {
+		if s.Conformant {
+			continue
+		}
+		for _, f := range s.Findings {
+			if f.Verdict.Fails() {
+				return Failure{Step: s.Name, Rows: s.expectText(r.Primary, r.Secondary), Array: f.Array, Group: f.Group,
+					Volume: f.Volume, Verdict: string(f.Verdict), Reason: f.Reason}, true
+			}
+		}
+		return Failure{Step: s.Name, Rows: s.expectText(r.Primary, r.Secondary), Reason: s.Note}, true
+	}
+	return Failure{}, false
+}
+
+// Findings returns every finding of the walk with its step set, as one
+// conformance report (JUnit and the flat JSON use it).
+func (r *Report) Findings() conformance.Report {
+	rep := conformance.Report{Conformant: true, Findings: []conformance.Finding{}}
+	for i, s := range r.Steps {
+		fs := slices.Clone(s.Findings)
+		for j := range fs {
+			fs[j].Step = fmt.Sprintf("%02d %s", i+1, s.Name)
+		}
+		rep.Add(fs...)
+	}
+	rep.Conformant = r.Conformant
+	return rep
+}
+
+// walk holds one run's state.
+type walk struct {
+	d      Driver
+	opt    Options
+	table  *expected.Table
+	holder TransitionHolder
+	faults FaultInjector
+	// names of the walked groups per side
+	groups map[Side][]string
+	rep    *Report
+}
+
+// Run walks the steps on the pair behind d and checks every step. The
+// error is a *PreflightError when the walk could not start (the report is
+// then nil, or holds the failed healthy look with RequireHealthy), or the
+// context's error when it was cancelled midway (the report holds the steps
+// walked so far).
+func Run(ctx context.Context, d Driver, opt Options) (*Report, error) {
+	w := &walk{d: d, opt: opt, table: opt.Table}
+	if w.table == nil {
+		w.table = expected.Default()
+	}
+	w.holder, _ = d.(TransitionHolder)
+	w.faults, _ = d.(FaultInjector)
+	steps := opt.Steps
+	if steps == nil {
+		steps = MainPath()
+		if w.faults != nil {
+			steps = Sequence()
+		}
+	}
+	if w.opt.StepTimeout <= 0 {
+		w.opt.StepTimeout = DefaultStepTimeout
+	}
+	if w.opt.PollInterval <= 0 {
+		w.opt.PollInterval = DefaultPollInterval
+	}
+	for _, s := range steps {
+		if s.Fault != "" && w.faults == nil {
+			return nil, &PreflightError{Reason: fmt.Sprintf("step %s needs fault %s injected, which this pair cannot do", s.Name, s.Fault)}
+		}
+	}
+
+	first, err := w.preflight(ctx)
+	if err != nil {
+		return nil, err
+	}
+	w.rep = &Report{Primary: opt.PrimaryName, Secondary: opt.SecondaryName, Groups: w.groups[Primary],
+		SecondaryGroups: w.groups[Secondary], Conformant: true, Planned: len(steps)}
+
+	for i, s := range steps {
+		if w.opt.Progress != nil {
+			w.opt.Progress.StepStarted(i, len(steps), s)
+		}
+		start := time.Now()
+		var res StepResult
+		if i == 0 && s.Action == Wait && !s.PrimaryAway {
+			res = w.judge(s, first, nil) // the preflight look is the first step's observation
+			res.Observed = true
+		} else {
+			res = w.step(ctx, i, steps)
+		}
+		res.Elapsed = time.Since(start)
+		w.rep.Steps = append(w.rep.Steps, res)
+		if !res.Conformant {
+			w.rep.Conformant = false
+		}
+		if w.opt.Progress != nil {
+			w.opt.Progress.StepDone(i, len(steps), res)
+		}
+		if i == 0 && opt.RequireHealthy && !res.Conformant {
+			w.rep.Stopped = "the pair is not healthy; nothing was changed"
+			return w.rep, &PreflightError{Reason: "the pair is not healthy (" + failureText(res) + "); nothing was changed"}
+		}
+		if err := ctx.Err(); err != nil {
+			w.stop(i, steps, "interrupted during step "+s.Name, res)
+			return w.rep, err
+		}
+		actionFailed := strings.HasPrefix(res.Note, actionFailedPrefix)
+		if actionFailed || (!res.Conformant && opt.StopAtFirstFailure) {
+			w.stop(i, steps, "stopped at step "+s.Name+" (the first that did not conform)", res)
+			return w.rep, nil
+		}
+	}
+	return w.rep, nil
+}
+
+func failureText(r StepResult) string {
+	for _, f := range r.Findings {
+		if f.Verdict.Fails() {
+			return fmt.Sprintf("%s %s %s: %s", f.Array, f.Group, f.Volume, f.Reason)
+		}
+	}
+	return r.Note
+}
+
+const actionFailedPrefix = "action failed: "
+
+// stop records why the walk ends at step i and how to go back.
+func (w *walk) stop(i int, steps []Step, why string, res StepResult) {
+	w.rep.Stopped = why
+	back := steps[i].Back
+	if strings.HasPrefix(res.Note, actionFailedPrefix) {
+		// The action did not take effect (as far as we know): go back from
+		// where the previous step left the pair.
+		back = nil
+		if i > 0 {
+			back = steps[i-1].Back
+		}
+	}
+	w.rep.Back = back
+}
+
+// preflight reads both arrays, finds the walked groups and their names on
+// the secondary.
+func (w *walk) preflight(ctx context.Context) (map[Side]conformance.Array, error) {
+	obs := map[Side]conformance.Array{}
+	for _, side := range []Side{Primary, Secondary} {
+		a, err := w.d.Observe(ctx, side)
+		if err != nil {
+			return nil, &PreflightError{Array: w.name(side), Reason: "cannot read the array: " + err.Error(), Err: err}
+		}
+		obs[side] = a
+	}
+	po, so := obs[Primary].Output, obs[Secondary].Output
+	w.groups = map[Side][]string{}
+	pairs := map[string]string{} // primary group -> secondary group
+	var order []string
+	for _, gp := range conformance.PairGroups(po, so) {
+		if gp.A < 0 || gp.B < 0 {
+			continue
+		}
+		pg, sg := po.Groups[gp.A], so.Groups[gp.B]
+		if _, dup := pairs[pg.Name]; dup {
+			continue
+		}
+		pairs[pg.Name] = sg.Name
+		order = append(order, pg.Name)
+	}
+	want := w.opt.Groups
+	if len(want) == 0 {
+		want = order
+	}
+	if len(want) == 0 {
+		return nil, &PreflightError{Reason: fmt.Sprintf("%s and %s replicate no group between them", w.name(Primary), w.name(Secondary))}
+	}
+	for _, g := range want {
+		sg, ok := pairs[g]
+		if !ok {
+			if !hasGroup(po, g) {
+				return nil, &PreflightError{Array: w.name(Primary), Reason: fmt.Sprintf("no remote copy group %q", g)}
+			}
+			return nil, &PreflightError{Array: w.name(Secondary), Reason: fmt.Sprintf("no counterpart of group %q (is %s its target?)", g, w.name(Secondary))}
+		}
+		w.groups[Primary] = append(w.groups[Primary], g)
+		w.groups[Secondary] = append(w.groups[Secondary], sg)
+	}
+	for side, a := range obs {
+		obs[side] = w.filter(side, a)
+	}
+	return obs, nil
+}
+
+func hasGroup(out *parser.Output, name string) bool {
+	for _, g := range out.Groups {
+		if g.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+func (w *walk) name(side Side) string {
+	if side == Primary {
+		return w.opt.PrimaryName
+	}
+	return w.opt.SecondaryName
+}
+
+// filter keeps only the walked groups of an observation (and their CIM
+// instances when they name a group).
+func (w *walk) filter(side Side, a conformance.Array) conformance.Array {
+	if a.Output == nil {
+		return a
+	}
+	keep := map[string]bool{}
+	for _, g := range w.groups[side] {
+		keep[g] = true
+	}
+	out := *a.Output
+	out.Groups = nil
+	vols := map[string]bool{}
+	for _, g := range a.Output.Groups {
+		if keep[g.Name] {
+			out.Groups = append(out.Groups, g)
+			for _, v := range g.Volumes {
+				vols[v.LocalVV] = true
+			}
+		}
+	}
+	a.Output = &out
+	if a.Observed != nil {
+		obs := []conformance.Observed{}
+		for _, o := range a.Observed {
+			if (o.Group == "" || keep[o.Group]) && vols[o.Volume] {
+				obs = append(obs, o)
+			}
+		}
+		a.Observed = obs
+	}
+	a.Name = w.name(side)
+	return a
+}
+
+// step performs step i and observes its outcome.
+func (w *walk) step(ctx context.Context, i int, steps []Step) StepResult {
+	s := steps[i]
+	if s.Fault != "" {
+		if err := w.faults.InjectFault(ctx, s.Fault); err != nil {
+			return w.actionFailed(s, "inject "+s.Fault, err)
+		}
+	}
+	if s.ClearFault != "" && w.faults != nil {
+		defer w.faults.ClearFault(context.WithoutCancel(ctx), s.ClearFault)
+	}
+	if err := w.act(ctx, s); err != nil {
+		return w.actionFailed(s, s.Describe(w.opt.PrimaryName, w.opt.SecondaryName, w.groups[Secondary]), err)
+	}
+	var next *Step
+	if i+1 < len(steps) {
+		next = &steps[i+1]
+	}
+	obs, errs, state := w.await(ctx, i, len(steps), s, next)
+	res := w.judge(s, obs, errs)
+	res.Observed = true
+	switch state {
+	case awaitPassed:
+		res = StepResult{Step: s, Conformant: true,
+			Note: "not observed: the transition ended before the arrays were read (" + next.Name + " state already shown)"}
+	case awaitTimedOut:
+		res.Note = fmt.Sprintf("timed out after %s waiting for %s", w.opt.StepTimeout, s.expectText(w.opt.PrimaryName, w.opt.SecondaryName))
+	}
+	return res
+}
+
+func (w *walk) actionFailed(s Step, what string, err error) StepResult {
+	msg := actionFailedPrefix + what + ": " + err.Error()
+	f := conformance.Finding{Array: w.opt.SecondaryName, Group: strings.Join(w.groups[Secondary], ","), Volume: "(action)",
+		Verdict: conformance.Mismatch, Reason: msg}
+	if s.Action == Isolate || s.Action == Reconnect {
+		f.Array, f.Group = w.opt.PrimaryName, strings.Join(w.groups[Primary], ",")
+	}
+	return StepResult{Step: s, Observed: false, Conformant: false, Note: msg, Findings: []conformance.Finding{f}}
+}
+
+// act performs a step's action.
+func (w *walk) act(ctx context.Context, s Step) error {
+	switch s.Action {
+	case Isolate:
+		return w.d.Isolate(ctx)
+	case Reconnect:
+		return w.d.Reconnect(ctx)
+	case Failover, Recover, Restore:
+		return w.d.Command(ctx, Secondary, s.Action.Command(w.groups[Secondary]))
+	}
+	return nil
+}
+
+type awaitState int
+
+const (
+	awaitReached  awaitState = iota // the step's state (or its failure state) is shown
+	awaitPassed                     // a transient step's state was skipped over
+	awaitTimedOut                   // neither in time
+)
+
+// await observes the arrays the step reads until they show the step's rows
+// (or its failure rows, or, for a transient step, the next step's), or the
+// step timeout passes. With a TransitionHolder there is no waiting: a
+// transient step is looked at while its transition is held, any other step
+// after the held transitions are finished.
+func (w *walk) await(ctx context.Context, i, n int, s Step, next *Step) (map[Side]conformance.Array, map[Side]error, awaitState) {
+	if w.holder != nil && !s.Transient {
+		if err := w.holder.FinishTransitions(ctx); err != nil {
+			return nil, map[Side]error{Secondary: fmt.Errorf("finishing transitions: %w", err)}, awaitReached
+		}
+	}
+	start := time.Now()
+	for {
+		obs, errs := w.observe(ctx, s)
+		switch {
+		case w.shows(s, obs, errs, false) || w.shows(s, obs, errs, true):
+			return obs, errs, awaitReached
+		case s.Transient && next != nil && (w.shows(*next, obs, errs, false) || w.shows(*next, obs, errs, true)):
+			return obs, errs, awaitPassed
+		case w.holder != nil:
+			return obs, errs, awaitReached // held: what is shown is what there is
+		case time.Since(start) >= w.opt.StepTimeout:
+			return obs, errs, awaitTimedOut
+		}
+		if w.opt.Progress != nil {
+			w.opt.Progress.Waiting(i, n, s, time.Since(start), w.stateText(s, obs, errs))
+		}
+		t := time.NewTimer(w.opt.PollInterval)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return obs, errs, awaitReached
+		case <-t.C:
+		}
+	}
+}
+
+// observe reads the arrays a step looks at.
+func (w *walk) observe(ctx context.Context, s Step) (map[Side]conformance.Array, map[Side]error) {
+	obs, errs := map[Side]conformance.Array{}, map[Side]error{}
+	for _, side := range []Side{Primary, Secondary} {
+		if !s.Observes(side) {
+			continue
+		}
+		a, err := w.d.Observe(ctx, side)
+		if err != nil {
+			errs[side] = err
+			continue
+		}
+		obs[side] = w.filter(side, a)
+	}
+	return obs, errs
+}
+
+// shows reports whether every walked volume on every array the step reads
+// has a role/sync status that one of the step's rows (or failure rows)
+// covers.
+func (w *walk) shows(s Step, obs map[Side]conformance.Array, errs map[Side]error, failure bool) bool {
+	any := false
+	for _, side := range []Side{Primary, Secondary} {
+		if !s.Observes(side) {
+			continue
+		}
+		rows := s.Rows(side)
+		if failure {
+			rows = s.FailureRows(side)
+		}
+		if len(rows) == 0 {
+			if failure {
+				continue
+			}
+			rows = nil // no constraint on this side
+		}
+		if errs[side] != nil {
+			return false
+		}
+		a, ok := obs[side]
+		if !ok || a.Output == nil {
+			return false
+		}
+		if len(rows) == 0 {
+			continue
+		}
+		any = true
+		if !w.allIn(a.Output, rows) {
+			return false
+		}
+	}
+	return any
+}
+
+// allIn reports whether every volume of the output is covered by one of rows.
+func (w *walk) allIn(out *parser.Output, rows []string) bool {
+	if len(out.Groups) == 0 {
+		return false
+	}
+	for _, g := range out.Groups {
+		if len(g.Volumes) == 0 {
+			return false
+		}
+		target := conformance.TargetStatus(out, g.Target)
+		for _, v := range g.Volumes {
+			m := w.table.Match(expected.Observation{Role: g.Role, SyncStatus: v.SyncStatus, TargetStatus: target, GroupStatus: g.Status}, w.opt.Strict)
+			if !intersects(m, rows) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func intersects(rows []expected.Row, ids []string) bool {
+	for _, r := range rows {
+		if slices.Contains(ids, r.ID) {
+			return true
+		}
+	}
+	return false
+}
+
+// stateText is what the arrays show, for progress lines: "sim-b
+// Primary-Rev/Stopped (target failed)".
+func (w *walk) stateText(s Step, obs map[Side]conformance.Array, errs map[Side]error) string {
+	var parts []string
+	for _, side := range []Side{Primary, Secondary} {
+		if !s.Observes(side) {
+			continue
+		}
+		if err := errs[side]; err != nil {
+			parts = append(parts, w.name(side)+" unreachable")
+			continue
+		}
+		a := obs[side]
+		if a.Output == nil {
+			continue
+		}
+		seen := map[string]bool{}
+		var states []string
+		for _, g := range a.Output.Groups {
+			for _, v := range g.Volumes {
+				st := g.Role + "/" + v.SyncStatus
+				if ts := conformance.TargetStatus(a.Output, g.Target); ts != "" {
+					st += " target " + ts
+				}
+				if !seen[st] {
+					seen[st] = true
+					states = append(states, st)
+				}
+			}
+		}
+		parts = append(parts, w.name(side)+" "+strings.Join(states, ", "))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// judge checks one step's observation: conformance evaluation (CIM triple
+// against the tables, pair rule) narrowed to the rows the step must show.
+func (w *walk) judge(s Step, obs map[Side]conformance.Array, errs map[Side]error) StepResult {
+	res := StepResult{Step: s, Conformant: true}
+	var arrays []conformance.Array
+	var sides []Side
+	for _, side := range []Side{Primary, Secondary} {
+		if !s.Observes(side) {
+			continue
+		}
+		if err := errs[side]; err != nil {
+			res.Findings = append(res.Findings, conformance.Finding{Array: w.name(side), Group: strings.Join(w.groups[side], ","),
+				Volume: "(array)", Verdict: conformance.Mismatch, Reason: "cannot read the array: " + err.Error()})
+			continue
+		}
+		a, ok := obs[side]
+		if !ok {
+			continue
+		}
+		arrays = append(arrays, a)
+		sides = append(sides, side)
+		for _, g := range w.groups[side] {
+			if !hasGroup(a.Output, g) {
+				res.Findings = append(res.Findings, conformance.Finding{Array: a.Name, Group: g, Volume: "(group)",
+					Verdict: conformance.Mismatch, Reason: "the array does not list the group"})
+			}
+		}
+	}
+	ev := conformance.Evaluate(arrays, conformance.Options{Table: w.table, Strict: w.opt.Strict})
+	for _, f := range ev.Findings {
+		if f.Volume != conformance.PairVolume {
+			for k, a := range arrays {
+				if a.Name == f.Array {
+					w.narrow(&f, s.Rows(sides[k]))
+				}
+			}
+		}
+		res.Findings = append(res.Findings, f)
+	}
+	for _, f := range res.Findings {
+		if f.Verdict.Fails() {
+			res.Conformant = false
+		}
+	}
+	return res
+}
+
+// narrow judges a volume finding against the rows the step expects on its
+// array instead of every row the observation matches.
+func (w *walk) narrow(f *conformance.Finding, ids []string) {
+	if len(ids) == 0 {
+		return
+	}
+	var keep []expected.Row
+	for _, r := range f.Expected {
+		if slices.Contains(ids, r.ID) {
+			keep = append(keep, r)
+		}
+	}
+	if len(keep) == 0 {
+		var want []expected.Row
+		for _, id := range ids {
+			if r, ok := w.table.Row(id); ok && !(w.opt.Strict && r.Uncertain) {
+				want = append(want, r)
+			}
+		}
+		f.Verdict = conformance.Mismatch
+		f.Row = ""
+		f.Reason = fmt.Sprintf("showrcopy shows %s/%s (target %s), which is %s; the step expects %s",
+			f.Role, f.SyncStatus, f.TargetStatus, rowsOf(f.Expected), stateOfRows(want))
+		f.Expected = want
+		return
+	}
+	f.Expected = keep
+	if f.Observed == nil {
+		return // no_observation, or mismatch: CIM does not report the volume
+	}
+	if row, ok := expected.Conforms(keep, *f.Observed); ok {
+		f.Verdict, f.Row, f.Reason = conformance.Match, row.ID, "matches "+row.ID
+		if row.Uncertain {
+			f.Reason += " (uncertain row: " + row.Note + ")"
+		}
+		return
+	}
+	f.Verdict, f.Row = conformance.Mismatch, ""
+	f.Reason = "CIM reports " + f.Observed.String() + ", which is none of " + idsOf(keep)
+}
+
+func rowsOf(rows []expected.Row) string {
+	if len(rows) == 0 {
+		return "in no table row"
+	}
+	return "row " + idsOf(rows)
+}
+
+func idsOf(rows []expected.Row) string {
+	ids := make([]string, len(rows))
+	for i, r := range rows {
+		ids[i] = r.ID
+	}
+	return strings.Join(ids, "|")
+}
+
+// stateOfRows is "T110-2 (Primary-Rev/Stopped)".
+func stateOfRows(rows []expected.Row) string {
+	if len(rows) == 0 {
+		return "a row missing from the table"
+	}
+	parts := make([]string, len(rows))
+	for i, r := range rows {
+		parts[i] = r.ID + " (" + strings.Join(r.Match.Role, ",") + "/" + strings.Join(r.Match.SyncStatus, ",") + ")"
+	}
+	return strings.Join(parts, " or ")
+}

@@ -55,7 +55,7 @@ func PairGroups(a, b *parser.Output) []GroupPair {
 			continue
 		}
 		for j, h := range b.Groups {
-			if !pairedB[j] && !isBackup(h) && naturalGroup(g.Name) == naturalGroup(h.Name) {
+			if !pairedB[j] && !isBackup(h) && parser.NaturalGroup(g.Name) == parser.NaturalGroup(h.Name) {
 				pairOf[i], pairedB[j] = j, true
 				break
 			}
@@ -79,21 +79,6 @@ func PairGroups(a, b *parser.Output) []GroupPair {
 }
 
 func isBackup(g parser.Group) bool { return strings.EqualFold(g.Status, "Backup") }
-
-// naturalGroup strips the `.r<digits>` suffix that the secondary array adds
-// to a group's name (the same rule as parser.NaturalGroup).
-func naturalGroup(name string) string {
-	i := strings.LastIndex(name, ".r")
-	if i <= 0 || i+2 == len(name) {
-		return name
-	}
-	for _, c := range name[i+2:] {
-		if c < '0' || c > '9' {
-			return name
-		}
-	}
-	return name[:i]
-}
 
 func hasGroups(o *parser.Output) bool { return o.HasSection("groups") || len(o.Groups) > 0 }
 

@@ -107,11 +107,3 @@ func TestPairNothingShared(t *testing.T) {
 		t.Errorf("no groups section: %+v", fs)
 	}
 }
-
-func TestNaturalGroup(t *testing.T) {
-	for in, want := range map[string]string{"g.r188150": "g", "multi.1.r96": "multi.1", "g.r": "g.r", ".r5": ".r5", "g.rx1": "g.rx1", "g": "g"} {
-		if got := naturalGroup(in); got != want {
-			t.Errorf("naturalGroup(%q) = %q, want %q", in, got, want)
-		}
-	}
-}

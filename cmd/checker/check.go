@@ -29,18 +29,6 @@ func addCheckFlags(c *kingpin.CmdClause) checkFlags {
 	}
 }
 
-// checkSource is another way to get the arrays to check: the live form
-// (--config FILE --target NAME, issue 6) registers one from its own file's
-// init with registerCheckSource. setup declares its flags on the check
-// clause and returns a loader; the loader reports used=false when none of
-// its flags were given, and on failure prints one stderr line and returns
-// the exit status.
-type checkSource func(c *kingpin.CmdClause) func(e env) (arrays []conformance.Array, used bool, code int)
-
-var checkSources []checkSource
-
-func registerCheckSource(s checkSource) { checkSources = append(checkSources, s) }
-
 func init() {
 	register(subcommand{
 		name: "check",
@@ -49,27 +37,9 @@ func init() {
 			showrcopy := c.Flag("showrcopy", "saved showrcopy output of an array; give it twice for the two arrays of a pair").PlaceHolder("FILE").Strings()
 			cim := c.Flag("cim", "saved CIM observation (YAML/JSON `instances:` list); the Nth --cim belongs to the Nth --showrcopy, an empty value skips an array").PlaceHolder("FILE").Strings()
 			flags := addCheckFlags(c)
-			var loaders []func(env) ([]conformance.Array, bool, int)
-			for _, src := range checkSources {
-				loaders = append(loaders, src(c))
-			}
 			return func(e env) int {
-				for _, load := range loaders {
-					arrays, used, code := load(e)
-					if !used {
-						continue
-					}
-					if len(*showrcopy) > 0 || len(*cim) > 0 {
-						fmt.Fprintln(e.stderr, "checker: check takes saved files (--showrcopy/--cim) or live arrays, not both")
-						return exitCouldNotRun
-					}
-					if arrays == nil {
-						return code
-					}
-					return runCheck(e, arrays, flags)
-				}
 				if len(*showrcopy) == 0 || len(*showrcopy) > 2 {
-					fmt.Fprintln(e.stderr, "checker: check needs --showrcopy FILE once or twice (two arrays of a pair)")
+					fmt.Fprintln(e.stderr, "checker: check needs --showrcopy FILE (once, or twice for the two arrays of a pair), or --config FILE --target NAME for live arrays")
 					return exitCouldNotRun
 				}
 				if len(*cim) > len(*showrcopy) {

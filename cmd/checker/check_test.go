@@ -3,14 +3,10 @@ package main
 import (
 	"encoding/json"
 	"encoding/xml"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/alecthomas/kingpin/v2"
-	"github.com/threepar/rcopy-exporter/conformance"
 )
 
 const td = "testdata/check/"
@@ -204,42 +200,5 @@ func TestArrayNames(t *testing.T) {
 	got = arrayNames([]string{"x/a.txt", "y/a.txt"})
 	if got[0] != "x/a.txt" || got[1] != "y/a.txt" {
 		t.Errorf("same base names: %v", got)
-	}
-}
-
-// The live form of check (issue 6) plugs in as a checkSource; this one
-// stands in for it.
-func TestCheckSource(t *testing.T) {
-	saved := checkSources
-	defer func() { checkSources = saved }()
-	registerCheckSource(func(c *kingpin.CmdClause) func(env) ([]conformance.Array, bool, int) {
-		target := c.Flag("fake-target", "test only").String()
-		return func(e env) ([]conformance.Array, bool, int) {
-			if *target == "" {
-				return nil, false, 0
-			}
-			if *target == "unreachable" {
-				fmt.Fprintln(e.stderr, "checker: unreachable")
-				return nil, true, exitCouldNotRun
-			}
-			out, err := loadShowrcopy(td + "failover-b.txt")
-			if err != nil {
-				t.Fatal(err)
-			}
-			return []conformance.Array{{Name: *target, Output: out}}, true, 0
-		}
-	})
-	if code, out, _ := runChecker(t, "check", "--fake-target", "live-b", "--format", "json"); code != exitConforms || !strings.Contains(out, `"array": "live-b"`) {
-		t.Errorf("live source: exit %d\n%s", code, out)
-	}
-	if code, _, errOut := runChecker(t, "check", "--fake-target", "unreachable"); code != exitCouldNotRun || errOut != "checker: unreachable\n" {
-		t.Errorf("failing source: exit %d stderr %q", code, errOut)
-	}
-	if code, _, errOut := runChecker(t, "check", "--fake-target", "x", "--showrcopy", td+"array-a.txt"); code != exitCouldNotRun || !strings.Contains(errOut, "not both") {
-		t.Errorf("both forms: exit %d stderr %q", code, errOut)
-	}
-	// Without its flags the source stays out of the way.
-	if code, _, _ := runChecker(t, "check", "--showrcopy", td+"array-a.txt"); code != exitConforms {
-		t.Errorf("offline with a source registered: exit %d", code)
 	}
 }

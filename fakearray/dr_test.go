@@ -44,7 +44,7 @@ func observe(t *testing.T, s *Sim, array, group string) observed {
 			o.targetStatus = tg.Status
 		}
 	}
-	vols, err := cimClient(t, s, array).RemoteCopyVolumes(context.Background())
+	vols, err := cachedCIMClient(t, s, array).RemoteCopyVolumes(context.Background())
 	if err != nil {
 		t.Fatalf("%s: CIM: %v", array, err)
 	}
@@ -108,6 +108,21 @@ func expectRow(t *testing.T, s *Sim, array, group, role, syncStatus, rowID strin
 			t.Errorf("%s %s %s: local is SystemElement = %v, want %v", array, group, cv.Volume, cv.LocalIsSystemElement, wantLocalSource)
 		}
 	}
+}
+
+var cimCache = map[*Sim]map[string]*cim.Client{}
+
+func cachedCIMClient(t *testing.T, s *Sim, array string) *cim.Client {
+	m := cimCache[s]
+	if m == nil {
+		m = map[string]*cim.Client{}
+		cimCache[s] = m
+		t.Cleanup(func() { delete(cimCache, s) })
+	}
+	if m[array] == nil {
+		m[array] = cimClient(t, s, array)
+	}
+	return m[array]
 }
 
 func mustCLI(t *testing.T, s *Sim, array, cmd string) {

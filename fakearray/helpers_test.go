@@ -80,6 +80,10 @@ func sshExecConfig(addr string, cfg *gossh.ClientConfig, cmd string) sshResult {
 		return sshResult{status: -1, err: err}
 	}
 	defer c.Close()
+	return runSession(c, cmd)
+}
+
+func runSession(c *gossh.Client, cmd string) sshResult {
 	sess, err := c.NewSession()
 	if err != nil {
 		return sshResult{status: -1, err: err}
@@ -107,14 +111,53 @@ func sshExecConfig(addr string, cfg *gossh.ClientConfig, cmd string) sshResult {
 }
 
 // cli runs a CLI command as 3paradm over SSH and fails the test on a
-// connection error.
+// connection error. Like `ssh -o ControlMaster`, it keeps one connection
+// per array and opens a session per command (handshakes are slow under
+// -race); a dropped connection is dialled again.
 func cli(t *testing.T, s *Sim, array, cmd string) (string, int) {
 	t.Helper()
-	r := sshExec(t, s, array, DefaultUser, DefaultPassword, cmd)
-	if r.err != nil {
-		t.Fatalf("ssh %s %q: %v", array, cmd, r.err)
+	a := arrayInfo(t, s, array)
+	clients := sshClients(t, s)
+	for attempt := 0; ; attempt++ {
+		c := clients[array]
+		if c == nil {
+			var err error
+			c, err = gossh.Dial("tcp", a.SSHAddress, clientConfig(t, s, DefaultUser, gossh.Password(DefaultPassword)))
+			if err != nil {
+				t.Fatalf("ssh %s %q: %v", array, cmd, err)
+			}
+			clients[array] = c
+		}
+		r := runSession(c, cmd)
+		if r.err != nil && attempt == 0 {
+			c.Close()
+			delete(clients, array)
+			continue
+		}
+		if r.err != nil {
+			t.Fatalf("ssh %s %q: %v", array, cmd, r.err)
+		}
+		return r.out, r.status
 	}
-	return r.out, r.status
+}
+
+var clientCache = map[*Sim]map[string]*gossh.Client{}
+
+// sshClients returns the cached connections to s's arrays (tests in this
+// package do not run in parallel).
+func sshClients(t *testing.T, s *Sim) map[string]*gossh.Client {
+	m := clientCache[s]
+	if m == nil {
+		m = map[string]*gossh.Client{}
+		clientCache[s] = m
+		t.Cleanup(func() {
+			for _, c := range m {
+				c.Close()
+			}
+			delete(clientCache, s)
+		})
+	}
+	return m
 }
 
 // simctl runs a control command as simadmin over SSH on the given array.

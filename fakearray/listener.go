@@ -2,6 +2,7 @@ package fakearray
 
 import (
 	"net"
+	"slices"
 	"sync"
 	"time"
 )
@@ -30,7 +31,12 @@ func newSwitchListener(addr string) (*switchListener, error) {
 func (l *switchListener) address() string { return l.addr }
 
 // setUp switches the listener on or off.
-func (l *switchListener) setUp(up bool) error {
+func (l *switchListener) setUp(up bool) error { return l.setUpSparing(up, "") }
+
+// setUpSparing is setUp that, switching off, keeps the connection from
+// remote address spare open (a control session powering off its own array
+// answers before its connection drops).
+func (l *switchListener) setUpSparing(up bool, spare string) error {
 	l.mu.Lock()
 	if l.closed || (l.inner != nil) == up {
 		l.mu.Unlock()
@@ -41,6 +47,7 @@ func (l *switchListener) setUp(up bool) error {
 		l.inner = nil
 		conns := l.detachConnsLocked()
 		l.mu.Unlock()
+		conns = slices.DeleteFunc(conns, func(c net.Conn) bool { return spare != "" && c.RemoteAddr().String() == spare })
 		closeAll(conns)
 		return nil
 	}

@@ -225,25 +225,62 @@ func ParseScenario(data []byte, name string) (*Scenario, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(sc); err != nil && !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("%s: %w", name, yamlErr(err))
+		return nil, yamlErr(name, err)
 	}
 	sc.source = name
 	if err := sc.normalize(); err != nil {
+		var ie *itemError
+		if errors.As(err, &ie) {
+			if line := itemLine(data, ie.section, ie.index); line > 0 {
+				return nil, fmt.Errorf("%s:%d: %w", name, line, ie.err)
+			}
+			return nil, fmt.Errorf("%s: %w", name, ie.err)
+		}
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return sc, nil
 }
 
-var yamlLineRE = regexp.MustCompile(`^yaml: (?:unmarshal errors:\n\s*)?line (\d+): `)
+// itemError is a validation error in one item of a top-level list
+// (arrays, targets, groups), so that messages can name its line.
+type itemError struct {
+	section string
+	index   int
+	err     error
+}
 
-// yamlErr turns "yaml: line 7: ..." into "7: ..." so that messages read
-// "sim.yml:7: ...".
-func yamlErr(err error) error {
+func (e *itemError) Error() string { return fmt.Sprintf("%s[%d]: %v", e.section, e.index, e.err) }
+func (e *itemError) Unwrap() error { return e.err }
+
+func itemErr(section string, index int, err error) error {
+	return &itemError{section: section, index: index, err: err}
+}
+
+// itemLine is the line of item index of the top-level list key; 0 when
+// unknown (e.g. a generated item).
+func itemLine(data []byte, key string, index int) int {
+	var doc yaml.Node
+	if yaml.Unmarshal(data, &doc) != nil || len(doc.Content) == 0 {
+		return 0
+	}
+	m := doc.Content[0]
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key && index < len(m.Content[i+1].Content) {
+			return m.Content[i+1].Content[index].Line
+		}
+	}
+	return 0
+}
+
+var yamlLineRE = regexp.MustCompile(`^(?:yaml: )?(?:unmarshal errors:\n\s*)?line (\d+): `)
+
+// yamlErr turns "yaml: line 7: ..." into "sim.yml:7: ...".
+func yamlErr(name string, err error) error {
 	msg := err.Error()
 	if m := yamlLineRE.FindStringSubmatchIndex(msg); m != nil {
-		return errors.New(msg[m[2]:m[3]] + ": " + strings.TrimSpace(msg[m[1]:]))
+		return fmt.Errorf("%s:%s: %s", name, msg[m[2]:m[3]], strings.TrimSpace(msg[m[1]:]))
 	}
-	return err
+	return fmt.Errorf("%s: %w", name, err)
 }
 
 var (
@@ -276,19 +313,18 @@ func (sc *Scenario) normalize() error {
 	sysIDs := map[int]string{}
 	for i := range sc.Arrays {
 		a := &sc.Arrays[i]
-		where := fmt.Sprintf("arrays[%d]", i)
 		if !nameRE.MatchString(a.Name) {
-			return fmt.Errorf("%s: name %q: want 1-31 letters, digits, '.', '_' or '-'", where, a.Name)
+			return itemErr("arrays", i, fmt.Errorf("name %q: want 1-31 letters, digits, '.', '_' or '-'", a.Name))
 		}
 		if arrays[a.Name] != nil {
-			return fmt.Errorf("%s: array %q defined twice", where, a.Name)
+			return itemErr("arrays", i, fmt.Errorf("array %q defined twice", a.Name))
 		}
 		arrays[a.Name] = a
 		if a.SystemID <= 0 || a.SystemID > 0xFFFFFF {
-			return fmt.Errorf("array %s: system_id must be 1..16777215", a.Name)
+			return itemErr("arrays", i, fmt.Errorf("array %s: system_id must be 1..16777215", a.Name))
 		}
 		if other, dup := sysIDs[a.SystemID]; dup {
-			return fmt.Errorf("array %s: system_id %d already used by %s", a.Name, a.SystemID, other)
+			return itemErr("arrays", i, fmt.Errorf("array %s: system_id %d already used by %s", a.Name, a.SystemID, other))
 		}
 		sysIDs[a.SystemID] = a.Name
 		if a.WWN == "" {
@@ -296,33 +332,33 @@ func (sc *Scenario) normalize() error {
 		}
 		a.WWN = strings.ToUpper(a.WWN)
 		if !wwnRE.MatchString(a.WWN) {
-			return fmt.Errorf("array %s: wwn %q: want 16 hex digits", a.Name, a.WWN)
+			return itemErr("arrays", i, fmt.Errorf("array %s: wwn %q: want 16 hex digits", a.Name, a.WWN))
 		}
 		for _, addr := range []*string{&a.SSHListen, &a.CIMListen} {
 			if *addr == "" {
 				*addr = "127.0.0.1:0"
 			}
 			if _, _, err := net.SplitHostPort(*addr); err != nil {
-				return fmt.Errorf("array %s: listen address: %w", a.Name, err)
+				return itemErr("arrays", i, fmt.Errorf("array %s: listen address: %w", a.Name, err))
 			}
 		}
 		if len(a.Users) == 0 {
-			return fmt.Errorf("array %s: no users", a.Name)
+			return itemErr("arrays", i, fmt.Errorf("array %s: no users", a.Name))
 		}
 		for j, u := range a.Users {
 			if u.Name == "" || u.Name == DefaultAdminUser {
-				return fmt.Errorf("array %s: users[%d]: name must be set and not %q (reserved for control)", a.Name, j, DefaultAdminUser)
+				return itemErr("arrays", i, fmt.Errorf("array %s: users[%d]: name must be set and not %q (reserved for control)", a.Name, j, DefaultAdminUser))
 			}
 			if u.Password != "" && u.PasswordFile != "" {
-				return fmt.Errorf("array %s: user %s: set password or password_file, not both", a.Name, u.Name)
+				return itemErr("arrays", i, fmt.Errorf("array %s: user %s: set password or password_file, not both", a.Name, u.Name))
 			}
 			if u.Password == "" && u.PasswordFile == "" && len(u.AuthorizedKeys) == 0 && u.AuthorizedKeysFile == "" {
-				return fmt.Errorf("array %s: user %s: needs a password, password_file, authorized_keys or authorized_keys_file", a.Name, u.Name)
+				return itemErr("arrays", i, fmt.Errorf("array %s: user %s: needs a password, password_file, authorized_keys or authorized_keys_file", a.Name, u.Name))
 			}
 		}
 		for _, f := range a.Faults {
 			if _, err := ParseFault(f); err != nil {
-				return fmt.Errorf("array %s: %w", a.Name, err)
+				return itemErr("arrays", i, fmt.Errorf("array %s: %w", a.Name, err))
 			}
 		}
 	}
@@ -340,22 +376,22 @@ func (sc *Scenario) normalize() error {
 	for i := range sc.Targets {
 		t := &sc.Targets[i]
 		if len(t.Arrays) != 2 || t.Arrays[0] == t.Arrays[1] {
-			return fmt.Errorf("targets[%d]: arrays: want two different array names", i)
+			return itemErr("targets", i, errors.New("arrays: want two different array names"))
 		}
 		for _, n := range t.Arrays {
 			if arrays[n] == nil {
-				return fmt.Errorf("targets[%d]: unknown array %q", i, n)
+				return itemErr("targets", i, fmt.Errorf("unknown array %q", n))
 			}
 		}
 		if t.Type == "" {
 			t.Type = "IP"
 		}
 		if t.Type != "IP" && t.Type != "FC" {
-			return fmt.Errorf("targets[%d]: type %q: want IP or FC", i, t.Type)
+			return itemErr("targets", i, fmt.Errorf("type %q: want IP or FC", t.Type))
 		}
 		k := pairKey(t.Arrays[0], t.Arrays[1])
 		if targets[k] {
-			return fmt.Errorf("targets[%d]: %s and %s are already targets of each other", i, t.Arrays[0], t.Arrays[1])
+			return itemErr("targets", i, fmt.Errorf("%s and %s are already targets of each other", t.Arrays[0], t.Arrays[1]))
 		}
 		targets[k] = true
 	}
@@ -392,21 +428,21 @@ func (sc *Scenario) normalize() error {
 	for i := range sc.Groups {
 		g := &sc.Groups[i]
 		if !nameRE.MatchString(g.Name) || strings.Contains(g.Name, ".r") {
-			return fmt.Errorf("groups[%d]: name %q: want 1-31 letters, digits, '.', '_' or '-' (and no \".r\", which secondaries append)", i, g.Name)
+			return itemErr("groups", i, fmt.Errorf("name %q: want 1-31 letters, digits, '.', '_' or '-' (and no \".r\", which secondaries append)", g.Name))
 		}
 		where := "group " + g.Name
 		if arrays[g.Primary] == nil {
-			return fmt.Errorf("%s: unknown primary array %q", where, g.Primary)
+			return itemErr("groups", i, fmt.Errorf("%s: unknown primary array %q", where, g.Primary))
 		}
 		if arrays[g.Secondary] == nil {
-			return fmt.Errorf("%s: unknown secondary array %q", where, g.Secondary)
+			return itemErr("groups", i, fmt.Errorf("%s: unknown secondary array %q", where, g.Secondary))
 		}
 		if g.Primary == g.Secondary {
-			return fmt.Errorf("%s: primary and secondary are the same array", where)
+			return itemErr("groups", i, fmt.Errorf("%s: primary and secondary are the same array", where))
 		}
 		for _, k := range []string{g.Primary + "\x00" + g.Name, g.Secondary + "\x00" + g.Name} {
 			if groupNames[k] {
-				return fmt.Errorf("%s: defined twice on one array", where)
+				return itemErr("groups", i, fmt.Errorf("%s: defined twice on one array", where))
 			}
 			groupNames[k] = true
 		}
@@ -414,40 +450,40 @@ func (sc *Scenario) normalize() error {
 		switch g.Mode {
 		case "sync":
 			if g.Period != 0 {
-				return fmt.Errorf("%s: period is only for periodic mode", where)
+				return itemErr("groups", i, fmt.Errorf("%s: period is only for periodic mode", where))
 			}
 		case "periodic":
 			if g.Period == 0 {
 				g.Period = Duration(5 * time.Minute)
 			}
 			if g.Period < Duration(time.Second) {
-				return fmt.Errorf("%s: period must be at least 1s", where)
+				return itemErr("groups", i, fmt.Errorf("%s: period must be at least 1s", where))
 			}
 		default:
-			return fmt.Errorf("%s: mode %q: want sync or periodic", where, g.Mode)
+			return itemErr("groups", i, fmt.Errorf("%s: mode %q: want sync or periodic", where, g.Mode))
 		}
 		for _, o := range g.Options {
 			if !optRE.MatchString(o) {
-				return fmt.Errorf("%s: option %q: want a word like auto_recover", where, o)
+				return itemErr("groups", i, fmt.Errorf("%s: option %q: want a word like auto_recover", where, o))
 			}
 		}
 		if len(g.Volumes) == 0 {
-			return fmt.Errorf("%s: no volumes", where)
+			return itemErr("groups", i, fmt.Errorf("%s: no volumes", where))
 		}
 		for j := range g.Volumes {
 			v := &g.Volumes[j]
 			if !nameRE.MatchString(v.Name) {
-				return fmt.Errorf("%s: volumes[%d]: name %q invalid", where, j, v.Name)
+				return itemErr("groups", i, fmt.Errorf("%s: volumes[%d]: name %q invalid", where, j, v.Name))
 			}
 			if v.RemoteName == "" {
 				v.RemoteName = v.Name
 			}
 			if !nameRE.MatchString(v.RemoteName) {
-				return fmt.Errorf("%s: volumes[%d]: remote_name %q invalid", where, j, v.RemoteName)
+				return itemErr("groups", i, fmt.Errorf("%s: volumes[%d]: remote_name %q invalid", where, j, v.RemoteName))
 			}
 			for _, c := range []struct{ array, name string }{{g.Primary, v.Name}, {g.Secondary, v.RemoteName}} {
 				if usedVolName[c.array][c.name] {
-					return fmt.Errorf("%s: volume %q already exists on %s", where, c.name, c.array)
+					return itemErr("groups", i, fmt.Errorf("%s: volume %q already exists on %s", where, c.name, c.array))
 				}
 				usedVolName[c.array][c.name] = true
 			}

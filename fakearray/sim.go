@@ -133,7 +133,8 @@ type GroupState struct {
 }
 
 // Start builds the arrays of sc and starts their SSH and CIM servers. When
-// ctx ends, the simulation closes. sc is not modified.
+// ctx ends, the simulation closes. Start fills in sc's defaults (nil: the
+// built-in DefaultScenario).
 func Start(ctx context.Context, sc *Scenario, opts Options) (*Sim, error) {
 	if sc == nil {
 		sc = DefaultScenario()
@@ -208,7 +209,7 @@ func Start(ctx context.Context, sc *Scenario, opts Options) (*Sim, error) {
 	}
 	s.mu.Lock()
 	for _, a := range s.arrays {
-		s.applyListenersLocked(a)
+		s.applyListenersLocked(a, "")
 	}
 	s.mu.Unlock()
 	s.stopCtx = context.AfterFunc(ctx, func() { s.Close() })
@@ -516,12 +517,14 @@ func (s *Sim) KnownHosts() []byte {
 // ArrayDown powers an array off: its SSH and CIM listeners close (clients
 // get connection refused), open sessions drop, and its peers see their
 // target failed.
-func (s *Sim) ArrayDown(name string) error { return s.setArrayDown(name, true) }
+func (s *Sim) ArrayDown(name string) error { return s.setArrayDown(name, true, "") }
 
 // ArrayUp powers an array back on.
-func (s *Sim) ArrayUp(name string) error { return s.setArrayDown(name, false) }
+func (s *Sim) ArrayUp(name string) error { return s.setArrayDown(name, false, "") }
 
-func (s *Sim) setArrayDown(name string, down bool) error {
+// setArrayDown powers an array off or on; spare is the remote address of
+// an SSH connection to leave open (see switchListener.setUpSparing).
+func (s *Sim) setArrayDown(name string, down bool, spare string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	a, err := s.array(name)
@@ -533,7 +536,7 @@ func (s *Sim) setArrayDown(name string, down bool) error {
 	}
 	a.down = down
 	s.log.Info("array power", "array", name, "down", down)
-	if err := s.applyListenersLocked(a); err != nil {
+	if err := s.applyListenersLocked(a, spare); err != nil {
 		return err
 	}
 	for _, g := range a.sides {
@@ -622,7 +625,7 @@ func (s *Sim) InjectFault(array, fault string) error {
 	}
 	a.faults[f.Name] = f
 	s.log.Info("fault injected", "array", array, "fault", f.String())
-	return s.applyListenersLocked(a)
+	return s.applyListenersLocked(a, "")
 }
 
 // ClearFault turns a fault off; fault "" or "all" clears every fault of
@@ -649,7 +652,7 @@ func (s *Sim) ClearFault(array, fault string) error {
 		delete(a.faults, name)
 	}
 	s.log.Info("fault cleared", "array", array, "fault", fault)
-	return s.applyListenersLocked(a)
+	return s.applyListenersLocked(a, "")
 }
 
 // Faults returns the faults active on an array.
@@ -665,13 +668,13 @@ func (s *Sim) FaultsOf(array string) []string {
 
 // applyListenersLocked opens or closes an array's listeners after its
 // power or faults changed.
-func (s *Sim) applyListenersLocked(a *simArray) error {
+func (s *Sim) applyListenersLocked(a *simArray, spare string) error {
 	if s.closed {
 		return nil
 	}
 	var errs []error
 	if a.ssh != nil {
-		errs = append(errs, a.ssh.ln.setUp(!a.down))
+		errs = append(errs, a.ssh.ln.setUpSparing(!a.down, spare))
 	}
 	if a.cim != nil {
 		errs = append(errs, a.cim.ln.setUp(!a.down && !a.faults.has(FaultCIMDown)))

@@ -220,11 +220,17 @@ func (h *sshServer) shell(sess gliderssh.Session, cli *cliSession) {
 func (h *sshServer) control(sess gliderssh.Session) {
 	if sess.RawCommand() != "" {
 		if f := strings.Fields(sess.RawCommand()); len(f) == 4 && f[0] == "simctl" && f[1] == "array" && f[2] == "down" && f[3] == h.a.cfg.Name {
-			// Powering off the array this session runs on drops the
-			// session: answer first.
-			io.WriteString(sess, "OK\n")
+			// Powering off the array this session runs on: close the
+			// listener and the other sessions, answer, then drop this one.
+			if err := h.sim.setArrayDown(h.a.cfg.Name, true, sess.RemoteAddr().String()); err != nil {
+				io.WriteString(sess, "Error: "+err.Error()+"\n")
+			} else {
+				io.WriteString(sess, "OK\n")
+			}
 			sess.Exit(exitOK)
-			h.sim.ArrayDown(h.a.cfg.Name)
+			if c, ok := sess.Context().Value(gliderssh.ContextKeyConn).(gossh.Conn); ok {
+				c.Close()
+			}
 			return
 		}
 		out, status := h.sim.control(sess.RawCommand())

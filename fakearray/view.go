@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/threepar/rcopy-exporter/parser"
@@ -63,14 +64,13 @@ func (s *Sim) outputLocked(a *simArray, w showWhat) (*parser.Output, error) {
 	}
 	if w.groups {
 		out.Sections = append(out.Sections, "groups")
-		matched := make([]bool, len(w.groupNames))
 		for _, g := range a.sides {
 			v := g.view(a, now)
 			if len(w.groupNames) > 0 {
 				ok := false
-				for i, pat := range w.groupNames {
+				for _, pat := range w.groupNames {
 					if m, _ := path.Match(pat, v.name); m {
-						ok, matched[i] = true, true
+						ok = true
 					}
 				}
 				if !ok {
@@ -79,10 +79,8 @@ func (s *Sim) outputLocked(a *simArray, w showWhat) (*parser.Output, error) {
 			}
 			out.Groups = append(out.Groups, s.groupRow(a, g, v, w.detail))
 		}
-		for i, ok := range matched {
-			if !ok {
-				return nil, fmt.Errorf("Error: no Remote Copy group matches %s", w.groupNames[i])
-			}
+		if len(w.groupNames) > 0 && len(out.Groups) == 0 {
+			return nil, fmt.Errorf("Error: no Remote Copy group matches %s", strings.Join(w.groupNames, " "))
 		}
 	}
 	return out, nil

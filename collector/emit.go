@@ -30,7 +30,7 @@ func emit(ch chan<- prometheus.Metric, res probeResult, opts Options, took time.
 	if res.out == nil {
 		return
 	}
-	e := emitter{gauge: gauge, opts: opts, seen: map[string]struct{}{}, times: map[string]timeValue{}}
+	e := emitter{gauge: gauge, opts: opts, seen: map[seriesKey]struct{}{}, times: map[string]timeValue{}}
 	e.array(res.out)
 	e.groups(res.out, res)
 }
@@ -38,7 +38,7 @@ func emit(ch chan<- prometheus.Metric, res probeResult, opts Options, took time.
 type emitter struct {
 	gauge func(d *prometheus.Desc, v float64, labels ...string)
 	opts  Options
-	seen  map[string]struct{}
+	seen  map[seriesKey]struct{}
 	times map[string]timeValue // LastSyncTime text -> converted, per probe
 }
 
@@ -47,16 +47,16 @@ type timeValue struct {
 	ok bool
 }
 
+// seriesKey identifies one series of a probe for the duplicate check.
+type seriesKey struct {
+	desc   *prometheus.Desc
+	labels string // label values joined with \x00
+}
+
 // once reports whether the series (desc, labels) has not been sent yet in
 // this probe, and marks it sent.
 func (e *emitter) once(d *prometheus.Desc, labels ...string) bool {
-	var b strings.Builder
-	b.WriteString(d.String())
-	for _, l := range labels {
-		b.WriteByte(0)
-		b.WriteString(l)
-	}
-	k := b.String()
+	k := seriesKey{d, strings.Join(labels, "\x00")}
 	if _, dup := e.seen[k]; dup {
 		return false
 	}
@@ -64,6 +64,7 @@ func (e *emitter) once(d *prometheus.Desc, labels ...string) bool {
 	return true
 }
 
+// send sends a series unless this probe already sent it.
 func (e *emitter) send(d *prometheus.Desc, v float64, labels ...string) {
 	if e.once(d, labels...) {
 		e.gauge(d, v, labels...)
@@ -71,17 +72,18 @@ func (e *emitter) send(d *prometheus.Desc, v float64, labels ...string) {
 }
 
 // stateSet sends one series per known word and one for the current word if
-// it is not among them; the current word's series is 1.
-func (e *emitter) stateSet(d *prometheus.Desc, known []string, current string, labels ...string) {
+// it is not among them; the current word's series is 1. send is e.send
+// (checked for duplicates) or e.gauge (series known to be new).
+func stateSet(send func(*prometheus.Desc, float64, ...string), d *prometheus.Desc, known []string, current string, labels ...string) {
 	n := len(labels)
-	lv := append(slices.Clone(labels), "")
+	lv := append(labels[:n:n], "")
 	for _, w := range known {
 		lv[n] = w
-		e.send(d, boolValue(w == current), lv...)
+		send(d, boolValue(w == current), lv...)
 	}
 	if !slices.Contains(known, current) {
 		lv[n] = current
-		e.send(d, 1, lv...)
+		send(d, 1, lv...)
 	}
 }
 
@@ -117,8 +119,8 @@ func (e *emitter) groups(out *parser.Output, res probeResult) {
 		g := &out.Groups[i]
 		natural := parser.NaturalGroup(g.Name)
 		e.send(descs.groupInfo, 1, g.Name, natural, g.Target, g.Mode, optionsLabel(g.Options))
-		e.stateSet(descs.groupStatus, groupStatuses, g.Status, g.Name, g.Target)
-		e.stateSet(descs.groupRole, groupRoles, g.Role, g.Name, natural, g.Target)
+		stateSet(e.send, descs.groupStatus, groupStatuses, g.Status, g.Name, g.Target)
+		stateSet(e.send, descs.groupRole, groupRoles, g.Role, g.Name, natural, g.Target)
 		if g.PeriodSeconds != nil {
 			e.send(descs.groupPeriod, float64(*g.PeriodSeconds), g.Name, natural, g.Target)
 		}
@@ -140,17 +142,20 @@ func (e *emitter) volume(group string, v *parser.Volume, obs expected.Observatio
 	if !e.once(descs.volumeInTable, group, name) {
 		return // the same volume twice in one listing: keep the first
 	}
-	e.stateSet(descs.volumeSyncStatus, volumeStatuses, v.SyncStatus, group, name)
+	// (group, volume) is new, so every series below is too: no further
+	// duplicate checks on this hot path (2400 volumes on a big array).
+	gauge := e.gauge
+	stateSet(gauge, descs.volumeSyncStatus, volumeStatuses, v.SyncStatus, group, name)
 	if v.LastSyncTime != nil {
 		if ts, ok := e.lastSync(*v.LastSyncTime); ok {
-			e.send(descs.volumeLastSync, ts, group, name)
+			gauge(descs.volumeLastSync, ts, group, name)
 		}
 	}
 	rows := e.opts.Table.Match(obs, e.opts.Strict)
-	e.gauge(descs.volumeInTable, boolValue(len(rows) > 0), group, name)
-	for _, r := range rows {
+	gauge(descs.volumeInTable, boolValue(len(rows) > 0), group, name)
+	for _, r := range rows { // distinct row ids: distinct series
 		t := r.Triple
-		e.send(descs.volumeExpectedInfo, 1, group, name,
+		gauge(descs.volumeExpectedInfo, 1, group, name,
 			t.CopyState.String(), t.SyncState.String(), t.ProgressStatus.String(),
 			strconv.FormatBool(t.RoleReversed), r.ID)
 	}
@@ -163,22 +168,22 @@ func (e *emitter) volume(group string, v *parser.Volume, obs expected.Observatio
 		// is a fault whatever its state; an observed one whose state no
 		// row covers has nothing to conform to (volume_state_in_table 0
 		// says so).
-		e.send(descs.cimConformant, boolValue(conforms), group, name)
+		gauge(descs.cimConformant, boolValue(conforms), group, name)
 	}
 	if seen == nil {
 		return
 	}
 	if !seen.CopyStateNull {
-		e.send(descs.cimCopyState, float64(seen.CopyState), group, name)
+		gauge(descs.cimCopyState, float64(seen.CopyState), group, name)
 	}
 	if !seen.SyncStateNull {
-		e.send(descs.cimSyncState, float64(seen.SyncState), group, name)
+		gauge(descs.cimSyncState, float64(seen.SyncState), group, name)
 	}
 	if !seen.ProgressStatusNull {
-		e.send(descs.cimProgressStatus, float64(seen.ProgressStatus), group, name)
+		gauge(descs.cimProgressStatus, float64(seen.ProgressStatus), group, name)
 	}
 	if !seen.RoleReversedNull {
-		e.send(descs.cimRoleReversed, boolValue(seen.RoleReversed), group, name)
+		gauge(descs.cimRoleReversed, boolValue(seen.RoleReversed), group, name)
 	}
 }
 

@@ -2,6 +2,7 @@ package drill
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -43,9 +44,10 @@ type Options struct {
 	Strict         bool            // leave uncertain rows (T110-3b) out
 	// Progress hears about the walk (nil: nothing).
 	Progress Progress
-	// Notify receives what the operator must do or know (e.g. "take
-	// sim-a down now"); nil drops it.
-	Notify func(msg string)
+	// BeforeChanges, when set, is called once the pair has been read and
+	// found fit to walk, before the first step that changes anything (a
+	// drill prints its plan there). The report holds the walked groups.
+	BeforeChanges func(r *Report)
 }
 
 // Progress follows a walk: which step, how long it has waited.
@@ -199,7 +201,14 @@ func Run(ctx context.Context, d Driver, opt Options) (*Report, error) {
 	w.rep = &Report{Primary: opt.PrimaryName, Secondary: opt.SecondaryName, Groups: w.groups[Primary],
 		SecondaryGroups: w.groups[Secondary], Conformant: true, Planned: len(steps)}
 
+	changing := false
 	for i, s := range steps {
+		if s.Action != Wait && !changing {
+			changing = true
+			if opt.BeforeChanges != nil {
+				opt.BeforeChanges(w.rep)
+			}
+		}
 		if w.opt.Progress != nil {
 			w.opt.Progress.StepStarted(i, len(steps), s)
 		}
@@ -269,6 +278,10 @@ func (w *walk) preflight(ctx context.Context) (map[Side]conformance.Array, error
 	for _, side := range []Side{Primary, Secondary} {
 		a, err := w.d.Observe(ctx, side)
 		if err != nil {
+			var ae *ArrayError
+			if errors.As(err, &ae) { // already "ARRAY: stage: reason"
+				return nil, &PreflightError{Reason: ae.Error(), Err: err}
+			}
 			return nil, &PreflightError{Array: w.name(side), Reason: "cannot read the array: " + err.Error(), Err: err}
 		}
 		obs[side] = a

@@ -1,0 +1,58 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/threepar/rcopy-exporter/fakearray"
+)
+
+func TestRunServesUntilCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout, stderr bytes.Buffer
+	done := make(chan int)
+	var sim *fakearray.Sim
+	go func() {
+		done <- run(ctx, []string{"--inject", "sim-b:cim-down", "--transition-delay", "10ms", "--log.level", "warn"},
+			&stdout, &stderr, func(s *fakearray.Sim) { sim = s; cancel() })
+	}()
+	if code := <-done; code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	if sim == nil {
+		t.Fatal("never started")
+	}
+	if got := sim.FaultsOf("sim-b"); len(got) != 1 || got[0] != "cim-down" {
+		t.Errorf("--inject: faults %v", got)
+	}
+	out := stdout.String()
+	for _, want := range []string{"array sim-a (system id 188150", "3paradm@127.0.0.1 showrcopy", "password 3pardata", "known_hosts: [127.0.0.1]:", "simadmin@127.0.0.1 simctl status"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no %q in\n%s", want, out)
+		}
+	}
+}
+
+func TestRunRefusesBadInput(t *testing.T) {
+	bad := filepath.Join(t.TempDir(), "sim.yml")
+	os.WriteFile(bad, []byte("arrays:\n  - name: a\n    sistem_id: 1\n"), 0o600)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--config", bad}, "sim.yml:3: field sistem_id not found"},
+		{[]string{"--inject", "sim-a:bogus"}, `unknown fault "bogus"`},
+		{[]string{"--inject", "nope:hang"}, `no array "nope"`},
+		{[]string{"--ssh.listen-address", "127.0.0.1:0", "--ssh.listen-address", "127.0.0.1:0", "--ssh.listen-address", "127.0.0.1:0"}, "more listen addresses than arrays"},
+		{[]string{"--no-such-flag"}, "unknown long flag"},
+	} {
+		var stdout, stderr bytes.Buffer
+		if code := run(context.Background(), c.args, &stdout, &stderr, nil); code != 2 || !strings.Contains(stderr.String(), c.want) {
+			t.Errorf("%v: exit %d, stderr %q; want 2 and %q", c.args, code, stderr.String(), c.want)
+		}
+	}
+}

@@ -179,13 +179,22 @@ func (r *runner) Run(ctx context.Context, command string) ([]byte, error) {
 	case res := <-results:
 		return output(res)
 	case <-ctx.Done():
-		if leader.Load() && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		expired := errors.Is(ctx.Err(), context.DeadlineExceeded)
+		switch {
+		case leader.Load() && expired:
 			// The execution has this same deadline and closes its
 			// connection when it passes: its own error says more.
 			return output(<-results)
+		case leader.Load():
+			// Cancelled: the execution goes on, within the deadline, for
+			// any other probe sharing it.
+			return nil, &Error{Stage: StageCommand, Address: r.address, Err: fmt.Errorf("cancelled while running %q: %w", command, ctx.Err())}
+		case expired:
+			return nil, &Error{Stage: StageCommand, Address: r.address,
+				Err: &TimeoutError{Doing: fmt.Sprintf("waiting for %q (another probe of this array was running it)", command), After: time.Since(start)}}
+		default:
+			return nil, &Error{Stage: StageCommand, Address: r.address, Err: fmt.Errorf("cancelled while waiting for %q (another probe of this array was running it): %w", command, ctx.Err())}
 		}
-		return nil, &Error{Stage: StageCommand, Address: r.address,
-			Err: &TimeoutError{Doing: fmt.Sprintf("waiting for %q (another probe of this array was running it)", command), After: time.Since(start)}}
 	}
 }
 
@@ -384,19 +393,28 @@ func dial(ctx context.Context, address string, opts Options) (*ssh.Client, error
 	// A cancelled (not only expired) context also ends the handshake.
 	stop := context.AfterFunc(ctx, func() { nc.SetDeadline(time.Unix(1, 0)) })
 
-	var hostKeyErr error
+	var hostKey struct {
+		sync.Mutex // the check runs in x/crypto's key exchange goroutine
+		err        error
+	}
 	cfg := &ssh.ClientConfig{
 		User: opts.User,
 		Auth: methods,
 		HostKeyCallback: func(hostname string, remote net.Addr, key ssh.PublicKey) error {
-			hostKeyErr = hostKeyCheck(hostname, remote, key)
-			return hostKeyErr
+			err := hostKeyCheck(hostname, remote, key)
+			hostKey.Lock()
+			hostKey.err = err
+			hostKey.Unlock()
+			return err
 		},
 		HostKeyAlgorithms: algorithms,
 		ClientVersion:     "SSH-2.0-rcopy-exporter",
 	}
 	sc, chans, reqs, err := ssh.NewClientConn(nc, address, cfg)
 	stopped := stop()
+	hostKey.Lock()
+	hostKeyErr := hostKey.err
+	hostKey.Unlock()
 	if err != nil {
 		nc.Close()
 		switch {

@@ -406,12 +406,17 @@ func TestSingleflightAndSerialization(t *testing.T) {
 }
 
 func TestDeadline(t *testing.T) {
-	srv := startServer(t, serverOptions{})
-	pool := newPool(t, PoolOptions{})
-	r := pool.Runner(srv.addr, "m", passwordOptions(srv.knownHosts(t)))
 	const deadline = 300 * time.Millisecond
+	// Each case gets its own array: a hung command abandoned by one case
+	// must not occupy the next one's.
+	setup := func(t *testing.T) (*testServer, *Pool, Runner) {
+		srv := startServer(t, serverOptions{})
+		pool := newPool(t, PoolOptions{})
+		return srv, pool, pool.Runner(srv.addr, "m", passwordOptions(srv.knownHosts(t)))
+	}
 
 	t.Run("hung command", func(t *testing.T) {
+		_, _, r := setup(t)
 		ctx, cancel := context.WithTimeout(context.Background(), deadline)
 		defer cancel()
 		start := time.Now()
@@ -430,6 +435,7 @@ func TestDeadline(t *testing.T) {
 		}
 	})
 	t.Run("module timeout without a context deadline", func(t *testing.T) {
+		srv, pool, _ := setup(t)
 		opts := passwordOptions(srv.knownHosts(t))
 		opts.Timeout = deadline
 		_, err := pool.Runner(srv.addr, "short", opts).Run(context.Background(), "showhang")
@@ -439,6 +445,7 @@ func TestDeadline(t *testing.T) {
 		}
 	})
 	t.Run("followers give up at their own deadline", func(t *testing.T) {
+		srv, _, r := setup(t)
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		done := make(chan error, 1)
@@ -457,6 +464,7 @@ func TestDeadline(t *testing.T) {
 		<-done
 	})
 	t.Run("hung handshake", func(t *testing.T) {
+		srv, pool, _ := setup(t)
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			t.Fatal(err)
@@ -484,6 +492,7 @@ func TestDeadline(t *testing.T) {
 		}
 	})
 	t.Run("cancelled", func(t *testing.T) {
+		srv, _, r := setup(t)
 		ctx, cancel := context.WithCancel(context.Background())
 		go func() {
 			for srv.active.Load() == 0 {
@@ -493,6 +502,9 @@ func TestDeadline(t *testing.T) {
 		}()
 		_, err := r.Run(ctx, "showhang")
 		wantStage(t, err, StageCommand)
+		if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), `cancelled while running "showhang"`) {
+			t.Errorf("want a cancellation error, got %v", err)
+		}
 	})
 }
 

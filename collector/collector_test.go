@@ -342,6 +342,14 @@ func TestFailures(t *testing.T) {
 				t.Errorf("want one log line with target and stage %s, got:\n%s", tc.stage, logs.String())
 			}
 			golden(t, tc.name, text)
+
+			// The same through client_golang's comparison helper.
+			want := "# HELP threepar_rcopy_up 1 if showrcopy (and, when configured, the CIM server) was read and understood; 0 if any stage failed.\n" +
+				"# TYPE threepar_rcopy_up gauge\nthreepar_rcopy_up 0\n"
+			opts.Logger = nil
+			if err := testutil.CollectAndCompare(New(context.Background(), opts), strings.NewReader(want), "threepar_rcopy_up"); err != nil {
+				t.Error(err)
+			}
 		})
 	}
 }

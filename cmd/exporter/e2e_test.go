@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -15,18 +16,72 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"github.com/threepar/rcopy-exporter/fakearray"
 )
 
-// buildExporter compiles cmd/exporter into a temporary directory.
+var (
+	buildOnce sync.Once
+	binDir    string
+	binPath   string
+	buildErr  error
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		_ = os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
+// buildExporter compiles cmd/exporter once per test run.
 func buildExporter(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "exporter")
-	cmd := exec.Command("go", "build", "-o", bin, ".")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	buildOnce.Do(func() {
+		binDir, buildErr = os.MkdirTemp("", "exporter-e2e-")
+		if buildErr != nil {
+			return
+		}
+		binPath = filepath.Join(binDir, "exporter")
+		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
 	}
-	return bin
+	return binPath
+}
+
+// exporterProcess is the built exporter running with some flags.
+type exporterProcess struct {
+	cmd    *exec.Cmd
+	logs   *logLines
+	exited chan error
+	base   string // http://127.0.0.1:PORT
+}
+
+func startExporter(t *testing.T, args ...string) *exporterProcess {
+	t.Helper()
+	cmd := exec.Command(buildExporter(t), append([]string{"--web.listen-address=127.0.0.1:0"}, args...)...)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &exporterProcess{cmd: cmd, logs: collectLines(stderr), exited: make(chan error, 1)}
+	go func() { <-p.logs.done; p.exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		p.exited <- <-p.exited // keep the result for anyone else
+	})
+	p.base = "http://" + p.logs.wait(t, regexp.MustCompile(`msg="Listening on" address=(127\.0\.0\.1:\d+)`), 1)
+	return p
 }
 
 // logLines collects a process's stderr and lets a test wait for a line.
@@ -106,26 +161,9 @@ func httpGet(t *testing.T, url string) (int, string) {
 // The README's first command, for real: build the exporter, run it with
 // --simulate, scrape both simulated arrays at once over its HTTP port.
 func TestEndToEndSimulate(t *testing.T) {
-	bin := buildExporter(t)
-	cmd := exec.Command(bin, "--simulate", "--web.listen-address=127.0.0.1:0")
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	logs := collectLines(stderr)
-	exited := make(chan error, 1)
-	go func() { <-logs.done; exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-exited
-	})
-
-	addr := logs.wait(t, regexp.MustCompile(`msg="Listening on" address=(127\.0\.0\.1:\d+)`), 1)
+	p := startExporter(t, "--simulate")
+	cmd, logs, exited, base := p.cmd, p.logs, p.exited, p.base
 	configFile := logs.wait(t, regexp.MustCompile(`msg="simulation ready" config=(\S+)`), 1)
-	base := "http://" + addr
 
 	// Both arrays at once.
 	type result struct {
@@ -232,5 +270,32 @@ func TestConfigCheckFlag(t *testing.T) {
 	errOut.Reset()
 	if code := run([]string{"--no-such-flag"}, &out, &errOut); code != 2 {
 		t.Errorf("unknown flag: exit %d, want 2", code)
+	}
+}
+
+// --web.config.file: exporter-toolkit's basic auth guards every route.
+func TestEndToEndWebConfig(t *testing.T) {
+	hash, err := bcrypt.GenerateFromPassword([]byte("scrape-pw"), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	webConfig := filepath.Join(t.TempDir(), "web.yml")
+	if err := os.WriteFile(webConfig, []byte("basic_auth_users:\n  prometheus: "+string(hash)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := startExporter(t, "--simulate", "--web.config.file="+webConfig)
+	if code, _ := httpGet(t, p.base+"/probe?target=sim-a"); code != http.StatusUnauthorized {
+		t.Errorf("without credentials: HTTP %d, want 401", code)
+	}
+	req, _ := http.NewRequest(http.MethodGet, p.base+"/probe?target=sim-a", nil)
+	req.SetBasicAuth("prometheus", "scrape-pw")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "\nthreepar_rcopy_up 1\n") {
+		t.Errorf("with credentials: HTTP %d\n%s", resp.StatusCode, body)
 	}
 }

@@ -444,19 +444,20 @@ func DecodeYAMLStrict(name string, data []byte, out any) (err error) {
 		return YAMLError(name, err)
 	}
 	var extra yaml.Node
-	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
-		line := extra.Line
-		if err != nil {
-			return YAMLError(name, err)
-		}
-		return &FileError{File: name, Line: line, Msg: "more than one YAML document"}
+	switch err := dec.Decode(&extra); {
+	case errors.Is(err, io.EOF):
+	case err != nil:
+		return YAMLError(name, err)
+	default:
+		return &FileError{File: name, Line: extra.Line, Msg: "more than one YAML document"}
 	}
 	return nil
 }
 
-// itemLines returns the line of each item of the top-level sequence under
-// key (the decoder does not keep lines, the node tree does).
-func itemLines(data []byte, key string) []int {
+// ItemLines returns the line of each item of the top-level sequence under
+// key, for strict loaders that validate items after decoding (the decoder
+// does not keep lines, the node tree does).
+func ItemLines(data []byte, key string) []int {
 	var doc yaml.Node
 	if yaml.Unmarshal(data, &doc) != nil || len(doc.Content) == 0 {
 		return nil
@@ -477,16 +478,12 @@ func itemLines(data []byte, key string) []int {
 	return nil
 }
 
-// ItemLines is itemLines for other packages' strict loaders (e.g. the
-// observed-CIM file): the line of each item of a top-level sequence.
-func ItemLines(data []byte, key string) []int { return itemLines(data, key) }
-
 func parseRows(name string, data []byte) (rows []Row, err error) {
 	var f tableFile
 	if err := DecodeYAMLStrict(name, data, &f); err != nil {
 		return nil, err
 	}
-	lines := itemLines(data, "rows")
+	lines := ItemLines(data, "rows")
 	lineOf := func(i int) int {
 		if i < len(lines) {
 			return lines[i]

@@ -42,6 +42,7 @@ type stepJSON struct {
 	Action     string          `json:"action"`
 	Rows       []string        `json:"rows"`
 	Observed   bool            `json:"observed"`
+	Outcome    string          `json:"outcome,omitempty"`
 	Conformant bool            `json:"conformant"`
 	Note       string          `json:"note,omitempty"`
 	ElapsedSec float64         `json:"elapsed_seconds"`
@@ -51,7 +52,7 @@ type stepJSON struct {
 // MarshalJSON writes the walk as the check report extended with steps:
 // {"conformant", "primary", "secondary", "groups", "secondary_groups",
 // "first_failure", "stopped"?, "recovery"?, "steps": [{"name", "title",
-// "action", "rows", "observed", "conformant", "note"?, "elapsed_seconds",
+// "action", "rows", "observed", "outcome"?, "conformant", "note"?, "elapsed_seconds",
 // "findings": [check findings]}]}.
 func (r *Report) MarshalJSON() ([]byte, error) {
 	out := reportJSON{Conformant: r.Conformant, Primary: r.Primary, Secondary: r.Secondary,
@@ -76,7 +77,7 @@ func (r *Report) MarshalJSON() ([]byte, error) {
 			action = c
 		}
 		out.Steps = append(out.Steps, stepJSON{Name: s.Name, Title: s.Title, Action: action, Rows: nonNil(s.AllRows()),
-			Observed: s.Observed, Conformant: s.Conformant, Note: s.Note, ElapsedSec: s.Elapsed.Seconds(),
+			Observed: s.Observed, Outcome: s.Outcome, Conformant: s.Conformant, Note: s.Note, ElapsedSec: s.Elapsed.Seconds(),
 			Findings: inner.Findings})
 	}
 	return json.Marshal(out)

@@ -84,7 +84,11 @@ type StepResult struct {
 	Conformant bool
 	// Note explains a step that was not observed, an action that failed or
 	// a wait that timed out.
-	Note     string
+	Note string
+	// Outcome is how the wait ended: "reached" (the step's rows),
+	// "failed" (its failure rows), "passed" (a transient state already
+	// over), "timed out", or "" (no wait: first look, failed action).
+	Outcome  string
 	Elapsed  time.Duration
 	Findings []conformance.Finding
 }
@@ -260,6 +264,9 @@ const actionFailedPrefix = "action failed: "
 func (w *walk) stop(i int, steps []Step, why string, res StepResult) {
 	w.rep.Stopped = why
 	back := steps[i].Back
+	if (res.Outcome == outcomeFailed || res.Outcome == outcomeTimedOut) && steps[i].FailureBack != nil {
+		back = steps[i].FailureBack
+	}
 	if strings.HasPrefix(res.Note, actionFailedPrefix) {
 		// The action did not take effect (as far as we know): go back from
 		// where the previous step left the pair.
@@ -396,12 +403,15 @@ func (w *walk) step(ctx context.Context, i int, steps []Step) StepResult {
 	}
 	obs, errs, state := w.await(ctx, i, len(steps), s, next)
 	res := w.judge(s, obs, errs)
-	res.Observed = true
+	res.Observed, res.Outcome = true, outcomeReached
 	switch state {
+	case awaitFailed:
+		res.Outcome = outcomeFailed
 	case awaitPassed:
-		res = StepResult{Step: s, Conformant: true,
+		res = StepResult{Step: s, Conformant: true, Outcome: outcomePassed,
 			Note: "not observed: the transition ended before the arrays were read (" + next.Name + " state already shown)"}
 	case awaitTimedOut:
+		res.Outcome = outcomeTimedOut
 		res.Note = fmt.Sprintf("timed out after %s waiting for %s", w.opt.StepTimeout, s.expectText(w.opt.PrimaryName, w.opt.SecondaryName))
 	}
 	return res
@@ -433,9 +443,18 @@ func (w *walk) act(ctx context.Context, s Step) error {
 type awaitState int
 
 const (
-	awaitReached  awaitState = iota // the step's state (or its failure state) is shown
+	awaitReached  awaitState = iota // the step's state is shown
+	awaitFailed                     // the step's failure state is shown
 	awaitPassed                     // a transient step's state was skipped over
-	awaitTimedOut                   // neither in time
+	awaitTimedOut                   // none of them in time
+)
+
+// Outcomes of StepResult.
+const (
+	outcomeReached  = "reached"
+	outcomeFailed   = "failed"
+	outcomePassed   = "passed"
+	outcomeTimedOut = "timed out"
 )
 
 // await observes the arrays the step reads until they show the step's rows
@@ -453,8 +472,10 @@ func (w *walk) await(ctx context.Context, i, n int, s Step, next *Step) (map[Sid
 	for {
 		obs, errs := w.observe(ctx, s)
 		switch {
-		case w.shows(s, obs, errs, false) || w.shows(s, obs, errs, true):
+		case w.shows(s, obs, errs, false):
 			return obs, errs, awaitReached
+		case w.shows(s, obs, errs, true):
+			return obs, errs, awaitFailed
 		case s.Transient && next != nil && (w.shows(*next, obs, errs, false) || w.shows(*next, obs, errs, true)):
 			return obs, errs, awaitPassed
 		case w.holder != nil:
@@ -493,8 +514,10 @@ func (w *walk) observe(ctx context.Context, s Step) (map[Side]conformance.Array,
 }
 
 // shows reports whether every walked volume on every array the step reads
-// has a role/sync status that one of the step's rows (or failure rows)
-// covers.
+// is at one of the step's rows (or failure rows): its role and sync status
+// are covered by the row and, where CIM is read, its CIM triple is the
+// row's. (showrcopy alone cannot tell a running failover, T110-2, from a
+// finished one, T110-3; CIM's ProgressStatus can.)
 func (w *walk) shows(s Step, obs map[Side]conformance.Array, errs map[Side]error, failure bool) bool {
 	any := false
 	for _, side := range []Side{Primary, Secondary} {
@@ -509,7 +532,6 @@ func (w *walk) shows(s Step, obs map[Side]conformance.Array, errs map[Side]error
 			if failure {
 				continue
 			}
-			rows = nil // no constraint on this side
 		}
 		if errs[side] != nil {
 			return false
@@ -522,17 +544,25 @@ func (w *walk) shows(s Step, obs map[Side]conformance.Array, errs map[Side]error
 			continue
 		}
 		any = true
-		if !w.allIn(a.Output, rows) {
+		if !w.allAt(a, rows) {
 			return false
 		}
 	}
 	return any
 }
 
-// allIn reports whether every volume of the output is covered by one of rows.
-func (w *walk) allIn(out *parser.Output, rows []string) bool {
+// allAt reports whether every volume of the array is at one of rows.
+func (w *walk) allAt(a conformance.Array, ids []string) bool {
+	out := a.Output
 	if len(out.Groups) == 0 {
 		return false
+	}
+	var triples map[string][]expected.Triple
+	if a.Observed != nil {
+		triples = map[string][]expected.Triple{}
+		for _, o := range a.Observed {
+			triples[o.Volume] = append(triples[o.Volume], o.Triple)
+		}
 	}
 	for _, g := range out.Groups {
 		if len(g.Volumes) == 0 {
@@ -541,7 +571,26 @@ func (w *walk) allIn(out *parser.Output, rows []string) bool {
 		target := conformance.TargetStatus(out, g.Target)
 		for _, v := range g.Volumes {
 			m := w.table.Match(expected.Observation{Role: g.Role, SyncStatus: v.SyncStatus, TargetStatus: target, GroupStatus: g.Status}, w.opt.Strict)
-			if !intersects(m, rows) {
+			var at []expected.Row
+			for _, r := range m {
+				if slices.Contains(ids, r.ID) {
+					at = append(at, r)
+				}
+			}
+			if len(at) == 0 {
+				return false
+			}
+			if triples == nil {
+				continue // no CIM: showrcopy is all there is to go by
+			}
+			found := false
+			for _, t := range triples[v.LocalVV] {
+				if _, ok := expected.Conforms(at, t); ok {
+					found = true
+					break
+				}
+			}
+			if !found {
 				return false
 			}
 		}

@@ -80,8 +80,9 @@ type Step struct {
 	Fault      string
 	ClearFault string
 	// Back is how to bring the pair back to its natural direction from
-	// the state this step leaves it in (printed when a drill stops here).
-	Back []Action
+	// the state this step leaves it in (printed when a drill stops here);
+	// FailureBack from its failure rows (or when the wait timed out).
+	Back, FailureBack []Action
 }
 
 // Rows returns the step's expected rows of one side.
@@ -150,7 +151,7 @@ func Sequence() []Step {
 			Back: []Action{Recover, Restore}},
 		{Name: "recover-done", Title: "recover done", PrimaryRows: []string{"T110-9"}, SecondaryRows: []string{"T110-7"},
 			PrimaryFailureRows: []string{"T110-10"}, SecondaryFailureRows: []string{"T110-8"},
-			Back: []Action{Restore}},
+			Back: []Action{Restore}, FailureBack: []Action{Recover, Restore}},
 		{Name: "restore-fails-issued", Title: "setrcopygroup restore issued (it will fail)", Action: Restore,
 			Transient: true, Branch: true, Fault: FaultRestoreFails,
 			PrimaryRows: []string{"T110-12"}, SecondaryRows: []string{"T110-11"}, Back: []Action{Restore}},
@@ -161,7 +162,7 @@ func Sequence() []Step {
 			Back: []Action{Restore}},
 		{Name: "restore-done", Title: "restore done: natural roles again", PrimaryRows: []string{"T110-14"},
 			SecondaryRows: []string{"T110-13"}, PrimaryFailureRows: []string{"T110-16"},
-			SecondaryFailureRows: []string{"T110-15"}, Back: []Action{Restore}},
+			SecondaryFailureRows: []string{"T110-15"}, Back: []Action{Restore}, FailureBack: []Action{Restore}},
 		{Name: "normal", Title: "back to normal operation", PrimaryRows: []string{"T109-synced"},
 			SecondaryRows: []string{"T109-synced"}},
 	}

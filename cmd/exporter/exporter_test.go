@@ -436,3 +436,48 @@ func TestOtherRoutes(t *testing.T) {
 		t.Error("/metrics must not carry probe series")
 	}
 }
+
+// --table.file: user rows reach the probes, and a bad table file fails the
+// reload like a bad configuration (the old table stays).
+func TestTableFile(t *testing.T) {
+	odd, err := os.ReadFile("../../collector/testdata/unknown-words.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	te := newTestExporter(t, map[string]*fakeRunner{"10.0.0.1:22": {out: odd}})
+	table := filepath.Join(t.TempDir(), "site.yaml")
+	row := `rows:
+  - id: SITE-failsafe
+    table: site
+    event: "a site's own reading of Failsafe"
+    array: either
+    match: {role: Master, sync_status: Failsafe}
+    copy_state: Broken
+    sync_state: Broken
+    progress_status: Completed
+    role_reversed: false
+    source: {edition: "site notes", table: "-", page: 0}
+`
+	if err := os.WriteFile(table, []byte(row), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	te.e.tableFile = table
+	if code, body := te.post(t, "/-/reload"); code != http.StatusOK {
+		t.Fatalf("reload with a table file: %d %s", code, body)
+	}
+	_, body := te.get(t, "/probe?target=array-a", nil)
+	if !strings.Contains(body, `threepar_rcopy_volume_state_in_table{group="odd",volume="odd.0"} 1`) ||
+		!strings.Contains(body, `row="SITE-failsafe"`) {
+		t.Errorf("the user row does not apply:\n%s", grep(body, `volume="odd.0"`))
+	}
+	if err := os.WriteFile(table, []byte("rows:\n  - id: X\n    bogus: 1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, body := te.post(t, "/-/reload"); code != http.StatusInternalServerError || !strings.Contains(body, "site.yaml") {
+		t.Errorf("bad table file: %d %q, want 500 naming site.yaml", code, body)
+	}
+	_, body = te.get(t, "/probe?target=array-a", nil)
+	if !strings.Contains(body, `row="SITE-failsafe"`) {
+		t.Error("a failed reload dropped the user table")
+	}
+}

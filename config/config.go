@@ -103,7 +103,7 @@ type Target struct {
 func Load(path string) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, unwrapPathError(err))
+		return nil, unwrapPathError(err) // "FILE: no such file or directory"
 	}
 	return Parse(data, path)
 }
@@ -468,19 +468,29 @@ func resolvePath(dir, p string) string {
 	return filepath.Join(dir, p)
 }
 
-func readSecretFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, unwrapPathError(err)
-	}
-	defer f.Close()
-	st, err := f.Stat()
+// openRegular opens path if it is a regular file. The check comes first so
+// that a FIFO or device (e.g. /dev/stdin) cannot block a (re)load.
+func openRegular(path string) (*os.File, error) {
+	st, err := os.Stat(path)
 	if err != nil {
 		return nil, unwrapPathError(err)
 	}
 	if !st.Mode().IsRegular() {
 		return nil, fmt.Errorf("%s is not a regular file", path)
 	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, unwrapPathError(err)
+	}
+	return f, nil
+}
+
+func readSecretFile(path string) ([]byte, error) {
+	f, err := openRegular(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, maxSecretFileBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %v", path, unwrapPathError(err))
@@ -524,18 +534,18 @@ func readPrivateKey(path string) (Secret, error) {
 }
 
 func checkReadable(path string) error {
-	f, err := os.Open(path)
+	f, err := openRegular(path)
 	if err != nil {
-		return unwrapPathError(err)
+		return err
 	}
 	return f.Close()
 }
 
-// unwrapPathError keeps "open FILE: permission denied" short and uniform.
+// unwrapPathError keeps "FILE: permission denied" short and uniform.
 func unwrapPathError(err error) error {
 	var pe *os.PathError
 	if errors.As(err, &pe) {
-		return fmt.Errorf("%s %s: %v", pe.Op, pe.Path, pe.Err)
+		return fmt.Errorf("%s: %v", pe.Path, pe.Err)
 	}
 	return err
 }

@@ -46,6 +46,7 @@ type Pool struct {
 	mu     sync.Mutex
 	closed bool
 	arrays map[string]*array // by address
+	warned map[string]bool   // insecure host key warning logged, by address and module
 }
 
 // array is the state shared by every module's runner for one address.
@@ -55,9 +56,8 @@ type array struct {
 	flight  singleflight.Group
 
 	// Guarded by Pool.mu.
-	refs   int              // Runs and executions using this entry
-	conns  map[string]*conn // by module name
-	warned map[string]bool  // insecure host key warning logged, by module
+	refs  int              // Runs and executions using this entry
+	conns map[string]*conn // by module name
 }
 
 type conn struct {
@@ -81,7 +81,7 @@ func (c *conn) alive() bool {
 
 // NewPool returns an empty pool. Call Close when done.
 func NewPool(o PoolOptions) *Pool {
-	p := &Pool{idle: o.IdleTimeout, logger: o.Logger, arrays: map[string]*array{}}
+	p := &Pool{idle: o.IdleTimeout, logger: o.Logger, arrays: map[string]*array{}, warned: map[string]bool{}}
 	if p.idle <= 0 {
 		p.idle = DefaultIdleTimeout
 	}
@@ -222,7 +222,7 @@ func (p *Pool) hold(address string) (*array, error) {
 	}
 	a := p.arrays[address]
 	if a == nil {
-		a = &array{address: address, slot: make(chan struct{}, 1), conns: map[string]*conn{}, warned: map[string]bool{}}
+		a = &array{address: address, slot: make(chan struct{}, 1), conns: map[string]*conn{}}
 		p.arrays[address] = a
 	}
 	a.refs++
@@ -302,8 +302,8 @@ func (p *Pool) connection(ctx context.Context, a *array, module string, opts Opt
 		}
 		p.dropLocked(a, module, c) // dead, or the module's settings changed
 	}
-	if opts.InsecureIgnoreHostKey && !a.warned[module] {
-		a.warned[module] = true
+	if key := a.address + " " + module; opts.InsecureIgnoreHostKey && !p.warned[key] {
+		p.warned[key] = true
 		p.logger.Warn("SSH host key checking is OFF for this array (insecure_ignore_host_key: true)", "address", a.address, "module", module)
 	}
 	p.mu.Unlock()

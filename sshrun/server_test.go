@@ -16,6 +16,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	gliderssh "github.com/gliderlabs/ssh"
 	gossh "golang.org/x/crypto/ssh"
@@ -194,6 +195,9 @@ func (s *testServer) run(sess gliderssh.Session) (code int, how string) {
 	}
 	switch args[0] {
 	case "showrcopy":
+		sess.Write(s.fixture)
+	case "showslow": // a busy array: slow but within any sane deadline
+		time.Sleep(100 * time.Millisecond)
 		sess.Write(s.fixture)
 	case "showblock": // until the test releases it
 		select {

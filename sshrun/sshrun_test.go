@@ -225,6 +225,11 @@ func TestCommandFailures(t *testing.T) {
 	r := pool.Runner(srv.addr, "m", opts)
 	ctx := context.Background()
 
+	t.Run("slow but in time", func(t *testing.T) {
+		if out, err := r.Run(ctx, "showslow"); err != nil || !bytes.Equal(out, srv.fixture) {
+			t.Fatalf("%v", err)
+		}
+	})
 	t.Run("CLI error with exit 0", func(t *testing.T) {
 		_, err := r.Run(ctx, "showclierr")
 		wantStage(t, err, StageCommand)

@@ -117,7 +117,11 @@ func (e *exporter) reload() error {
 	st, err := e.loadState()
 	if err != nil {
 		e.reloadOK.Set(0)
-		e.logger.Error("configuration not reloaded, keeping the previous one", "file", e.configFile, "err", err)
+		if e.current() == nil {
+			e.logger.Error("cannot load the configuration", "file", e.configFile, "err", err)
+		} else {
+			e.logger.Error("configuration not reloaded, keeping the previous one", "file", e.configFile, "err", err)
+		}
 		return err
 	}
 	e.mu.Lock()

@@ -284,10 +284,29 @@ func yamlErr(name string, err error) error {
 }
 
 var (
-	wwnRE  = regexp.MustCompile(`^[0-9A-F]{16}$`)
-	nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.\-]{0,30}$`)
-	optRE  = regexp.MustCompile(`^[a-z_]+$`)
+	wwnRE = regexp.MustCompile(`^[0-9A-F]{16}$`)
+	optRE = regexp.MustCompile(`^[a-z_]+$`)
 )
+
+// validName reports whether s is an array, group or volume name: 1-31
+// letters, digits, '.', '_' or '-', starting with a letter or digit
+// (^[A-Za-z0-9][A-Za-z0-9_.-]{0,30}$; a regexp is too slow for a million
+// volumes).
+func validName(s string) bool {
+	if len(s) == 0 || len(s) > 31 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		case i > 0 && (c == '.' || c == '_' || c == '-'):
+		default:
+			return false
+		}
+	}
+	return true
+}
 
 // normalize expands Generate, fills defaults and validates. It is
 // idempotent.
@@ -313,7 +332,7 @@ func (sc *Scenario) normalize() error {
 	sysIDs := map[int]string{}
 	for i := range sc.Arrays {
 		a := &sc.Arrays[i]
-		if !nameRE.MatchString(a.Name) {
+		if !validName(a.Name) {
 			return itemErr("arrays", i, fmt.Errorf("name %q: want 1-31 letters, digits, '.', '_' or '-'", a.Name))
 		}
 		if arrays[a.Name] != nil {
@@ -427,7 +446,7 @@ func (sc *Scenario) normalize() error {
 	groupNames := map[string]bool{}
 	for i := range sc.Groups {
 		g := &sc.Groups[i]
-		if !nameRE.MatchString(g.Name) || strings.Contains(g.Name, ".r") {
+		if !validName(g.Name) || strings.Contains(g.Name, ".r") {
 			return itemErr("groups", i, fmt.Errorf("name %q: want 1-31 letters, digits, '.', '_' or '-' (and no \".r\", which secondaries append)", g.Name))
 		}
 		where := "group " + g.Name
@@ -472,13 +491,13 @@ func (sc *Scenario) normalize() error {
 		}
 		for j := range g.Volumes {
 			v := &g.Volumes[j]
-			if !nameRE.MatchString(v.Name) {
+			if !validName(v.Name) {
 				return itemErr("groups", i, fmt.Errorf("%s: volumes[%d]: name %q invalid", where, j, v.Name))
 			}
 			if v.RemoteName == "" {
 				v.RemoteName = v.Name
 			}
-			if !nameRE.MatchString(v.RemoteName) {
+			if !validName(v.RemoteName) {
 				return itemErr("groups", i, fmt.Errorf("%s: volumes[%d]: remote_name %q invalid", where, j, v.RemoteName))
 			}
 			for _, c := range []struct{ array, name string }{{g.Primary, v.Name}, {g.Secondary, v.RemoteName}} {
@@ -496,16 +515,13 @@ func (sc *Scenario) normalize() error {
 		}
 	}
 	// Materialize implied targets so that the scenario lists them all.
-	for i := range sc.Groups {
-		g := sc.Groups[i]
-		found := false
-		for _, t := range sc.Targets {
-			if pairKey(t.Arrays[0], t.Arrays[1]) == pairKey(g.Primary, g.Secondary) {
-				found = true
-				break
-			}
-		}
-		if !found {
+	listed := map[string]bool{}
+	for _, t := range sc.Targets {
+		listed[pairKey(t.Arrays[0], t.Arrays[1])] = true
+	}
+	for _, g := range sc.Groups {
+		if k := pairKey(g.Primary, g.Secondary); !listed[k] {
+			listed[k] = true
 			sc.Targets = append(sc.Targets, TargetConfig{Arrays: []string{g.Primary, g.Secondary}, Type: "IP"})
 		}
 	}

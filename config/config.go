@@ -177,12 +177,15 @@ func (c *Config) Resolve(target, module string) (address string, m *Module, err 
 // Redacted returns the configuration as YAML with every secret shown as
 // "<secret>" (file paths are shown, contents never).
 func (c *Config) Redacted() string {
-	out, err := yaml.Marshal(c)
-	if err != nil {
+	var out bytes.Buffer
+	enc := yaml.NewEncoder(&out)
+	enc.SetIndent(2)
+	if err := enc.Encode(c); err != nil {
 		// Only plain types reach the encoder; keep the page useful anyway.
 		return "# cannot render configuration: " + err.Error() + "\n"
 	}
-	return string(out)
+	enc.Close()
+	return out.String()
 }
 
 func (c *Config) moduleNames() []string {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"os"
 	"sort"
 	"strings"
@@ -655,7 +654,7 @@ func (s *Sim) ClearFault(array, fault string) error {
 	return s.applyListenersLocked(a, "")
 }
 
-// Faults returns the faults active on an array.
+// FaultsOf returns the faults active on an array.
 func (s *Sim) FaultsOf(array string) []string {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -742,7 +741,7 @@ func (s *Sim) status() string {
 			state = "down"
 		}
 		fmt.Fprintf(&b, "array %s %s ssh=%s cim=%s faults=%s\n", a.cfg.Name, state,
-			a.ssh.ln.address(), a.cim.ln.address(), strings.Join(append([]string{}, a.faults.names()...), ","))
+			a.ssh.ln.address(), a.cim.ln.address(), strings.Join(a.faults.names(), ","))
 	}
 	for _, l := range s.links {
 		state := "up"
@@ -764,12 +763,4 @@ func (s *Sim) status() string {
 		fmt.Fprintf(&b, "group %s %s->%s %s\n", g.cfg.Name, g.primary.cfg.Name, g.secondary.cfg.Name, g.phase)
 	}
 	return b.String()
-}
-
-// listenAddr picks the address to (re)bind: the bound one once known.
-func listenAddr(configured string) string {
-	if _, _, err := net.SplitHostPort(configured); err != nil {
-		return "127.0.0.1:0"
-	}
-	return configured
 }

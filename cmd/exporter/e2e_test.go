@@ -77,8 +77,16 @@ func startExporter(t *testing.T, args ...string) *exporterProcess {
 	p := &exporterProcess{cmd: cmd, logs: collectLines(stderr), exited: make(chan error, 1)}
 	go func() { <-p.logs.done; p.exited <- cmd.Wait() }()
 	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		p.exited <- <-p.exited // keep the result for anyone else
+		// SIGTERM first: the exporter then removes its --simulate
+		// directory; SIGKILL only if it does not end.
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case err := <-p.exited:
+			p.exited <- err // keep the result for anyone else
+		case <-time.After(15 * time.Second):
+			_ = cmd.Process.Kill()
+			p.exited <- <-p.exited
+		}
 	})
 	p.base = "http://" + p.logs.wait(t, regexp.MustCompile(`msg="Listening on" address=(127\.0\.0\.1:\d+)`), 1)
 	return p

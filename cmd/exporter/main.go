@@ -73,6 +73,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		defer sim.Close()
 		*configFile = sim.configFile
+		for _, addr := range *webFlags.WebListenAddresses {
+			for _, u := range sim.probeURLs(addr) {
+				logger.Info("probe a simulated array", "url", u)
+			}
+		}
 	}
 
 	pool := newSSHSources(logger)

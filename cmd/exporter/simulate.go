@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -94,6 +95,23 @@ func startSimulation(ctx context.Context, logger *slog.Logger) (s *simulation, e
 	logger.Info("simulation ready", "config", s.configFile,
 		"control", "ssh -p PORT "+admin+"@127.0.0.1 simctl status (see README, ## Simulator)")
 	return s, nil
+}
+
+// probeURLs returns the /probe URL of every simulated array for an HTTP
+// listen address with a known port (none for port 0 or a vsock address).
+func (s *simulation) probeURLs(listen string) []string {
+	host, port, err := net.SplitHostPort(listen)
+	if err != nil || port == "0" || strings.Contains(listen, "://") {
+		return nil
+	}
+	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	var urls []string
+	for _, a := range s.sim.Arrays() {
+		urls = append(urls, "http://"+net.JoinHostPort(host, port)+"/probe?target="+a.Name)
+	}
+	return urls
 }
 
 // Close stops the arrays and removes the private directory.

@@ -41,6 +41,7 @@ type testServer struct {
 	clientPriv ed25519.PrivateKey
 
 	conns     atomic.Int32 // TCP connections accepted
+	open      atomic.Int32 // TCP connections not closed yet
 	sessions  atomic.Int32 // commands started
 	active    atomic.Int32 // commands running now
 	maxActive atomic.Int32 // most commands ever running at once
@@ -111,6 +112,8 @@ func startServer(t testing.TB, o serverOptions) *testServer {
 		},
 		ConnCallback: func(ctx gliderssh.Context, c net.Conn) net.Conn {
 			s.conns.Add(1)
+			s.open.Add(1)
+			c = &countedConn{Conn: c, open: &s.open}
 			s.mu.Lock()
 			s.live = append(s.live, c)
 			s.ctxs = append(s.ctxs, ctx)
@@ -289,4 +292,16 @@ func pemEncodeSigner(t testing.TB, s *testServer) []byte {
 		t.Fatal(err)
 	}
 	return pem.EncodeToMemory(b)
+}
+
+// countedConn keeps testServer.open in step with the connections alive.
+type countedConn struct {
+	net.Conn
+	open *atomic.Int32
+	once sync.Once
+}
+
+func (c *countedConn) Close() error {
+	c.once.Do(func() { c.open.Add(-1) })
+	return c.Conn.Close()
 }

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -511,6 +512,48 @@ func TestDeadline(t *testing.T) {
 			t.Errorf("want a cancellation error, got %v", err)
 		}
 	})
+}
+
+// TestFaultLoopNoLeaks sends many commands through every fault and
+// checks that connections, sessions and goroutines stay flat.
+func TestFaultLoopNoLeaks(t *testing.T) {
+	srv := startServer(t, serverOptions{})
+	pool := newPool(t, PoolOptions{})
+	opts := passwordOptions(srv.knownHosts(t))
+	opts.MaxOutputBytes = 2048
+	r := pool.Runner(srv.addr, "m", opts)
+	ctx := context.Background()
+	if _, err := r.Run(ctx, "showrcopy"); err != nil {
+		t.Fatal(err)
+	}
+	baseline := runtime.NumGoroutine()
+	commands := []string{"showclierr", "showexit", "showdisconnect", "showhuge 100000", "showrcopy", "removevv x"}
+	for i := 0; i < 90; i++ {
+		cmd := commands[i%len(commands)]
+		_, err := r.Run(ctx, cmd)
+		if (err == nil) != (cmd == "showrcopy") {
+			t.Fatalf("run %d %q: %v", i, cmd, err)
+		}
+		if n := srv.open.Load(); n > 2 { // the one in use, and one the server may not have reaped yet
+			t.Fatalf("run %d: %d connections open on the server", i, n)
+		}
+	}
+	if _, err := r.Run(ctx, "showrcopy"); err != nil {
+		t.Fatal(err)
+	}
+	if st := pool.Stats(); st.Open != 1 {
+		t.Errorf("%d connections open in the pool, want 1", st.Open)
+	}
+	if got := srv.maxActive.Load(); got != 1 {
+		t.Errorf("up to %d sessions at once, want 1", got)
+	}
+	// Connections closed by faults end their goroutines shortly after.
+	for deadline := time.Now().Add(10 * time.Second); runtime.NumGoroutine() > baseline+2 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > baseline+2 {
+		t.Errorf("goroutines grew from %d to %d over 90 faulty runs", baseline, n)
+	}
 }
 
 func TestIdleConnectionsClosed(t *testing.T) {

@@ -1,7 +1,3 @@
-// Command exporter is the Prometheus multi-target exporter for HP 3PAR /
-// Primera / Alletra Remote Copy: GET /probe?target=T&module=M runs showrcopy
-// on array T over SSH (and reads its CIM server when the module says so) and
-// answers with threepar_rcopy_* metrics.
 package main
 
 import (

@@ -1,0 +1,118 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/threepar/rcopy-exporter/fakearray"
+)
+
+// prometheusAccept is what Prometheus 3 sends by default when it scrapes.
+const prometheusAccept = "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.5," +
+	"application/openmetrics-text;version=0.0.1;q=0.4,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.3," +
+	"text/plain;version=0.0.4;q=0.2,*/*;q=0.1"
+
+// simulatedShowrcopy is what the simulator prints for an array replicating
+// groups x volumes volumes (a quarter of the groups periodic).
+func simulatedShowrcopy(tb testing.TB, groups, volumes int) []byte {
+	tb.Helper()
+	users := []fakearray.UserConfig{{Name: fakearray.DefaultUser, Password: fakearray.DefaultPassword}}
+	sc := &fakearray.Scenario{Arrays: []fakearray.ArrayConfig{
+		{Name: "big-a", SystemID: 190001, Users: users}, {Name: "big-b", SystemID: 190002, Users: users}}}
+	for g := 0; g < groups; g++ {
+		gc := fakearray.GroupConfig{Name: fmt.Sprintf("rcg-%04d", g), Primary: "big-a", Secondary: "big-b",
+			Mode: "sync", Options: []string{"auto_recover"}}
+		if g%4 == 0 {
+			gc.Mode, gc.Period = "periodic", fakearray.Duration(5*time.Minute)
+		}
+		for v := 0; v < volumes; v++ {
+			gc.Volumes = append(gc.Volumes, fakearray.VolumeConfig{Name: fmt.Sprintf("vv%04d.%d", g, v)})
+		}
+		sc.Groups = append(sc.Groups, gc)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sim, err := fakearray.Start(ctx, sc, fakearray.Options{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer sim.Close()
+	out, status := sim.Exec("big-a", "showrcopy")
+	if status != 0 {
+		tb.Fatalf("showrcopy exit %d: %s", status, out)
+	}
+	return []byte(out)
+}
+
+// BenchmarkProbe is one /probe of a 2400-volume array (300 groups) through
+// the exporter's handler, SSH replaced by the simulator's output: parse,
+// table matching, collection, gathering and the exposition, as Prometheus
+// asks for it (OpenMetrics, gzip) and as plain text.
+func BenchmarkProbe(b *testing.B) {
+	out := simulatedShowrcopy(b, 300, 8)
+	dir := b.TempDir()
+	cfg := writeBenchConfig(b, dir)
+	e := newExporter(slog.New(slog.DiscardHandler), cfg, "", false, 500*time.Millisecond,
+		&fakeSources{runners: map[string]*fakeRunner{"10.0.0.1:22": {out: out}}})
+	if err := e.reload(); err != nil {
+		b.Fatal(err)
+	}
+	h, err := e.routes()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, c := range []struct{ name, accept, encoding string }{
+		{"prometheus-gzip", prometheusAccept, "gzip"},
+		{"text", "", ""},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			b.SetBytes(int64(len(out)))
+			b.ReportAllocs()
+			var size int
+			for b.Loop() {
+				req := httptest.NewRequest(http.MethodGet, "/probe?target=array-a", nil)
+				if c.accept != "" {
+					req.Header.Set("Accept", c.accept)
+				}
+				if c.encoding != "" {
+					req.Header.Set("Accept-Encoding", c.encoding)
+				}
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, req)
+				if rec.Code != http.StatusOK {
+					b.Fatalf("HTTP %d: %s", rec.Code, rec.Body)
+				}
+				size = rec.Body.Len()
+				if c.encoding == "" && !strings.Contains(rec.Body.String(), "\nthreepar_rcopy_up 1\n") {
+					b.Fatal("probe failed")
+				}
+			}
+			b.ReportMetric(float64(size), "resp-bytes")
+		})
+	}
+}
+
+// writeBenchConfig writes a configuration with one target, array-a.
+func writeBenchConfig(b *testing.B, dir string) string {
+	b.Helper()
+	files := map[string]string{
+		"pw":          "bench-password\n",
+		"known_hosts": "",
+		"rcopy.yml": "modules:\n  default:\n    ssh: {user: monitor, password_file: pw, known_hosts_file: known_hosts, timeout: 60s}\n" +
+			"targets:\n  array-a: {address: \"10.0.0.1\", module: default}\n",
+	}
+	for name, data := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o600); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return filepath.Join(dir, "rcopy.yml")
+}

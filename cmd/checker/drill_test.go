@@ -33,7 +33,7 @@ type walkJSON struct {
 		Observed   bool     `json:"observed"`
 		Conformant bool     `json:"conformant"`
 		Findings   []struct {
-			Array, Group, Volume, Verdict, Row string
+			Array, Group, Volume, Verdict, Reason string
 		} `json:"findings"`
 	} `json:"steps"`
 }

@@ -200,6 +200,7 @@ func TestDashboardUsesKnownMetrics(t *testing.T) {
 // TestDashboardQueriesParse has promtool parse every query (with the
 // variables replaced by sample values) as a recording rule.
 func TestDashboardQueriesParse(t *testing.T) {
+	t.Parallel()
 	d := loadDashboard(t)
 	samples := map[string]string{
 		"__rate_interval": "5m", "__interval": "1m", "__range": "1h",

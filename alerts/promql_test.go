@@ -2,6 +2,7 @@ package alerts
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/threepar/rcopy-exporter/collector"
@@ -88,7 +89,7 @@ func FuzzMetricNames(f *testing.F) {
 			return
 		}
 		for _, n := range names {
-			if n == "" || !isIdentStart(n[0]) {
+			if n == "" || !isIdentStart(n[0]) || !strings.Contains(expr, n) {
 				t.Fatalf("MetricNames(%q) returned %q", expr, n)
 			}
 		}

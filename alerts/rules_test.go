@@ -113,12 +113,14 @@ func runPromtool(t *testing.T, dir string, args ...string) (string, bool) {
 }
 
 func TestPromtoolCheckRules(t *testing.T) {
+	t.Parallel()
 	if out, ok := runPromtool(t, ".", "check", "rules", rulesFile); !ok {
 		t.Fatalf("promtool check rules %s failed:\n%s", rulesFile, out)
 	}
 }
 
 func TestPromtoolTestRules(t *testing.T) {
+	t.Parallel()
 	if out, ok := runPromtool(t, ".", "test", "rules", rulesTestFile); !ok {
 		t.Fatalf("promtool test rules %s failed:\n%s", rulesTestFile, out)
 	}

@@ -409,3 +409,15 @@ func TestMetricNamesAreDescribed(t *testing.T) {
 		seen[n] = true
 	}
 }
+
+// A name in another encoding (not UTF-8) must not break the probe: the
+// label value shows U+FFFD where the bytes were invalid.
+func TestNonUTF8Names(t *testing.T) {
+	r := fixture(t, "healthy-primary.txt")
+	r.out = bytes.ReplaceAll(r.out, []byte("db.1 "), []byte("d\xe9.1 "))
+	text, c := scrape(t, context.Background(), Options{Runner: r})
+	if !c.Up() {
+		t.Fatalf("probe failed:\n%s", text)
+	}
+	mustHave(t, text, `threepar_rcopy_volume_state_in_table{group="db",volume="d`+"\uFFFD"+`.1"}`, 1)
+}

@@ -20,7 +20,14 @@ import (
 // break the whole /probe answer.
 func emit(ch chan<- prometheus.Metric, res probeResult, opts Options, took time.Duration) {
 	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
-		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+		m, err := prometheus.NewConstMetric(d, prometheus.GaugeValue, v, labels...)
+		if err != nil {
+			// Only a label value that is not UTF-8 (a name printed in
+			// another encoding) can fail here; show it with U+FFFD
+			// rather than panic inside the registry's collect goroutine.
+			m = prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, validLabels(labels)...)
+		}
+		ch <- m
 	}
 	gauge(descs.up, boolValue(res.stage == ""))
 	gauge(descs.duration, took.Seconds())
@@ -258,6 +265,15 @@ func (e *emitter) lastSync(text string) (float64, bool) {
 	}
 	e.times[text] = tv
 	return tv.ts, tv.ok
+}
+
+// validLabels returns labels with every invalid UTF-8 sequence replaced.
+func validLabels(labels []string) []string {
+	out := make([]string, len(labels))
+	for i, l := range labels {
+		out[i] = strings.ToValidUTF8(l, "\uFFFD")
+	}
+	return out
 }
 
 func boolValue(b bool) float64 {

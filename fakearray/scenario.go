@@ -497,6 +497,9 @@ func (sc *Scenario) normalize() error {
 			if v.RemoteName == "" {
 				v.RemoteName = v.Name
 			}
+			if v.ID < 0 || v.RemoteID < 0 || v.ID > 999999 || v.RemoteID > 999999 {
+				return itemErr("groups", i, fmt.Errorf("%s: volumes[%d]: ids must be 1..999999 (0: assigned)", where, j))
+			}
 			if !validName(v.RemoteName) {
 				return itemErr("groups", i, fmt.Errorf("%s: volumes[%d]: remote_name %q invalid", where, j, v.RemoteName))
 			}
@@ -528,14 +531,22 @@ func (sc *Scenario) normalize() error {
 	return nil
 }
 
+// maxGeneratedVolumePairs bounds generate: (500 arrays of 10000 volumes
+// is 2.5 M pairs); a variable so that the fuzz test can lower it.
+var maxGeneratedVolumePairs = 5_000_000
+
 // expand turns Generate into arrays, targets and groups, then clears it.
 func (sc *Scenario) expand() error {
 	g := sc.Generate
 	if g.Arrays < 1 || g.Arrays > 5000 {
 		return errors.New("generate.arrays must be 1..5000")
 	}
-	if g.GroupsPerPair < 0 || g.VolumesPerGroup < 1 || g.GroupsPerPair*g.VolumesPerGroup > 100000 {
+	if g.GroupsPerPair < 0 || g.GroupsPerPair > 100000 || g.VolumesPerGroup < 1 || g.VolumesPerGroup > 100000 ||
+		g.GroupsPerPair*g.VolumesPerGroup > 100000 {
 		return errors.New("generate: groups_per_pair >= 0, volumes_per_group >= 1, and at most 100000 volumes per array")
+	}
+	if total := g.Arrays / 2 * g.GroupsPerPair * g.VolumesPerGroup; total > maxGeneratedVolumePairs {
+		return fmt.Errorf("generate: %d volume pairs in all, more than the %d one process serves", total, maxGeneratedVolumePairs)
 	}
 	first := g.FirstSystemID
 	if first == 0 {

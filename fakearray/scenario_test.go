@@ -109,3 +109,29 @@ func TestHostKeyFile(t *testing.T) {
 		t.Fatal("two arrays share a host key")
 	}
 }
+
+// FuzzParseScenario: any input gives a scenario or an error naming the
+// file, never a panic.
+func FuzzParseScenario(f *testing.F) {
+	maxGeneratedVolumePairs = 2000
+	seed, _ := os.ReadFile("../examples/fakearray/sim.yml")
+	f.Add(seed)
+	f.Add([]byte("generate: {arrays: 3, groups_per_pair: 2, volumes_per_group: 2}\n"))
+	f.Add([]byte("arrays:\n  - {name: a, system_id: 1, users: [{name: u, password: p}]}\n"))
+	f.Add([]byte("transition_delay: -1s\ntime_zone: Nowhere/City\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		sc, err := ParseScenario(data, "fuzz.yml")
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "fuzz.yml") {
+				t.Fatalf("error does not name the file: %v", err)
+			}
+			return
+		}
+		if len(sc.Arrays) == 0 {
+			t.Fatal("a valid scenario without arrays")
+		}
+		if err := sc.normalize(); err != nil {
+			t.Fatalf("normalize is not idempotent: %v", err)
+		}
+	})
+}

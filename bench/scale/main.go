@@ -1,0 +1,199 @@
+// Command scale runs one exporter (the built binary, its own process)
+// against many simulated arrays (one in-process simulator serving them all
+// on 127.0.0.1) and probes every array once per interval, as Prometheus
+// would, for a fixed duration. It reports the exporter's CPU use, peak RSS,
+// probe latency percentiles and errors, then stops by itself.
+//
+//	go run ./bench/scale [-arrays 500] [-interval 15s] [-duration 3m] [-groups 25 -volumes 4]
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/threepar/rcopy-exporter/bench/internal/harness"
+	"github.com/threepar/rcopy-exporter/fakearray"
+)
+
+type params struct {
+	arrays, groupsPerPair, volumes int
+	interval, duration             time.Duration
+	exporterBin                    string
+}
+
+func main() {
+	var p params
+	flag.IntVar(&p.arrays, "arrays", 500, "simulated arrays (paired two by two), each probed once per interval")
+	flag.IntVar(&p.groupsPerPair, "groups", 25, "remote copy groups per pair of arrays")
+	flag.IntVar(&p.volumes, "volumes", 4, "volumes per group")
+	flag.DurationVar(&p.interval, "interval", 15*time.Second, "probe interval per array (Prometheus' scrape_interval)")
+	flag.DurationVar(&p.duration, "duration", 3*time.Minute, "how long to probe (after one warm-up round)")
+	flag.StringVar(&p.exporterBin, "exporter", "", "exporter binary (default: go build ./cmd/exporter)")
+	flag.Parse()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, p); err != nil {
+		fmt.Fprintln(os.Stderr, "scale:", err)
+		os.Exit(1)
+	}
+}
+
+type sample struct {
+	took time.Duration
+	err  error
+}
+
+func run(ctx context.Context, p params) error {
+	if p.arrays < 1 || p.interval <= 0 || p.duration <= 0 {
+		return errors.New("-arrays, -interval and -duration must be positive")
+	}
+	dir, err := os.MkdirTemp("", "rcopy-bench-scale-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	if p.exporterBin == "" {
+		if p.exporterBin, err = harness.Build(dir, "./cmd/exporter"); err != nil {
+			return err
+		}
+	}
+	sc := &fakearray.Scenario{Generate: &fakearray.GenerateConfig{
+		Arrays: p.arrays, GroupsPerPair: p.groupsPerPair, VolumesPerGroup: p.volumes}}
+	sim, err := fakearray.Start(ctx, sc, fakearray.Options{})
+	if err != nil {
+		return err
+	}
+	defer sim.Close()
+	arrays := sim.Arrays()
+	knownHosts := filepath.Join(dir, "known_hosts")
+	pwFile := filepath.Join(dir, "password")
+	if err := os.WriteFile(knownHosts, sim.KnownHosts(), 0o600); err != nil {
+		return err
+	}
+	if err := os.WriteFile(pwFile, []byte(fakearray.DefaultPassword+"\n"), 0o600); err != nil {
+		return err
+	}
+	targets := make([]harness.Target, len(arrays))
+	for i, a := range arrays {
+		targets[i] = harness.Target{Name: a.Name, Address: a.SSHAddress}
+	}
+	cfgFile, err := harness.WriteExporterConfig(dir, harness.Auth{User: fakearray.DefaultUser, PasswordFile: pwFile}, knownHosts, targets)
+	if err != nil {
+		return err
+	}
+	exp, err := harness.StartExporter(ctx, p.exporterBin, cfgFile)
+	if err != nil {
+		return err
+	}
+	defer exp.Stop()
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}, Timeout: 30 * time.Second}
+	// Prometheus' scrape_timeout defaults to 10 s.
+	const scrapeTimeout = 10 * time.Second
+
+	// Warm-up: every array once (the exporter dials each array's SSH
+	// server), as fast as the exporter allows with 32 at a time.
+	warmStart := time.Now()
+	warm := make([]sample, len(targets))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 32)
+	for i, t := range targets {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			r := harness.Probe(ctx, client, exp.URL, t.Name, scrapeTimeout)
+			warm[i] = sample{r.Took, r.Err}
+		}()
+	}
+	wg.Wait()
+	warmTook := time.Since(warmStart)
+	for _, s := range warm {
+		if s.err != nil {
+			return fmt.Errorf("warm-up: %w", s.err)
+		}
+	}
+
+	// Steady state: each array on its own ticker, starts spread evenly
+	// over the interval as Prometheus spreads its targets.
+	cpu0, err := harness.CPUTime(exp.PID())
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	runCtx, cancel := context.WithTimeout(ctx, p.duration)
+	defer cancel()
+	results := make([][]sample, len(targets))
+	for i, t := range targets {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			offset := time.Duration(int64(p.interval) * int64(i) / int64(len(targets)))
+			next := start.Add(offset)
+			for {
+				select {
+				case <-runCtx.Done():
+					return
+				case <-time.After(time.Until(next)):
+				}
+				r := harness.Probe(ctx, client, exp.URL, t.Name, scrapeTimeout)
+				results[i] = append(results[i], sample{r.Took, r.Err})
+				next = next.Add(p.interval)
+			}
+		}()
+	}
+	wg.Wait()
+	wall := time.Since(start)
+	cpu1, err := harness.CPUTime(exp.PID())
+	if err != nil {
+		return err
+	}
+	mem, err := harness.ReadMemory(exp.PID())
+	if err != nil {
+		return err
+	}
+	dials, err := harness.Metric(client, exp.URL, "threepar_rcopy_exporter_ssh_dials_total")
+	if err != nil {
+		return err
+	}
+
+	var took []time.Duration
+	var errs []error
+	for _, rs := range results {
+		for _, s := range rs {
+			took = append(took, s.took)
+			if s.err != nil {
+				errs = append(errs, s.err)
+			}
+		}
+	}
+	st := harness.Summarize(took)
+	cpuShare := float64(cpu1-cpu0) / float64(wall)
+	fmt.Printf("machine: %s\n", harness.Machine())
+	fmt.Printf("setup: %d arrays x %d volumes (%d groups x %d), probed every %s for %s; simulator in this process, exporter pid %d\n",
+		len(arrays), p.groupsPerPair*p.volumes, p.groupsPerPair, p.volumes, p.interval, wall.Round(time.Second), exp.PID())
+	fmt.Printf("warm-up round (first SSH connection to each array, 32 probes at a time): %s\n\n", warmTook.Round(time.Millisecond))
+	fmt.Println("| probes | errors | exporter CPU (share of one core) | peak RSS MiB | p50 ms | p99 ms | max ms | SSH dials |")
+	fmt.Println("|---:|---:|---:|---:|---:|---:|---:|---:|")
+	fmt.Printf("| %d | %d | %.1f%% | %s | %s | %s | %s | %v |\n", st.N, len(errs), 100*cpuShare, harness.MiB(mem.HWM),
+		harness.MS(st.P50), harness.MS(st.P99), harness.MS(st.Max), dials)
+	for i, e := range errs {
+		if i == 5 {
+			fmt.Printf("... and %d more errors\n", len(errs)-5)
+			break
+		}
+		fmt.Println("error:", e)
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("%d probes failed", len(errs))
+	}
+	return nil
+}

@@ -36,6 +36,9 @@ func moduleTimeout(m *config.Module) time.Duration {
 	return t
 }
 
+// maxCIMClients bounds the CIM client cache (one per array and module).
+const maxCIMClients = 4096
+
 // cimClients caches one CIM client per (module, URL): a client keeps its
 // HTTP connections (and TLS sessions) alive across probes. The cache is
 // emptied on reload, when passwords or CA files may have changed.
@@ -65,7 +68,9 @@ func (cc *cimClients) get(pt probeTarget) (collector.CIMSource, error) {
 	if err != nil {
 		return nil, err
 	}
-	if cc.clients == nil {
+	if cc.clients == nil || len(cc.clients) >= maxCIMClients {
+		// Probes name their targets, so the cache must not grow without
+		// bound; starting over costs one TLS handshake per array.
 		cc.clients = map[string]*cim.Client{}
 	}
 	cc.clients[key] = cl

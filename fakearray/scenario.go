@@ -425,13 +425,21 @@ func (sc *Scenario) normalize() error {
 		nextVolID[a.Name] = 100 + 1000*(i%10)
 	}
 	// Explicit ids first, so that assigned ids do not collide with them.
-	for _, g := range sc.Groups {
-		for _, v := range g.Volumes {
-			if v.ID > 0 && arrays[g.Primary] != nil {
-				usedVolID[g.Primary][v.ID] = true
+	for i, g := range sc.Groups {
+		for _, c := range []struct {
+			array string
+			id    func(VolumeConfig) int
+		}{{g.Primary, func(v VolumeConfig) int { return v.ID }}, {g.Secondary, func(v VolumeConfig) int { return v.RemoteID }}} {
+			if arrays[c.array] == nil {
+				continue // reported below
 			}
-			if v.RemoteID > 0 && arrays[g.Secondary] != nil {
-				usedVolID[g.Secondary][v.RemoteID] = true
+			for _, v := range g.Volumes {
+				if id := c.id(v); id > 0 {
+					if usedVolID[c.array][id] {
+						return itemErr("groups", i, fmt.Errorf("group %s: volume id %d used twice on %s", g.Name, id, c.array))
+					}
+					usedVolID[c.array][id] = true
+				}
 			}
 		}
 	}

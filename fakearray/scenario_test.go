@@ -135,3 +135,11 @@ func FuzzParseScenario(f *testing.F) {
 		}
 	})
 }
+
+func TestScenarioDuplicateVolumeIDs(t *testing.T) {
+	y := "arrays:\n  - {name: a, system_id: 1, users: [{name: u, password: p}]}\n  - {name: b, system_id: 2, users: [{name: u, password: p}]}\n" +
+		"groups:\n  - {name: g, primary: a, secondary: b, mode: sync, volumes: [{name: v, id: 7}, {name: w, id: 7}]}\n"
+	if _, err := ParseScenario([]byte(y), "s.yml"); err == nil || !strings.Contains(err.Error(), "s.yml:5: group g: volume id 7 used twice on a") {
+		t.Fatalf("%v", err)
+	}
+}

@@ -29,6 +29,7 @@ type sshServer struct {
 	ln         *switchListener
 	main, alt  *gliderssh.Server // alt presents the other host key (host-key-change)
 	loopExited chan struct{}
+	stats      sshCounter
 }
 
 func newSSHServer(s *Sim, a *simArray, addr string) (*sshServer, error) {
@@ -71,9 +72,11 @@ func (h *sshServer) acceptLoop() {
 		}
 		h.sim.mu.RUnlock()
 		h.sim.wg.Add(1)
+		h.stats.connOpened()
 		go func() {
 			defer h.sim.wg.Done()
-			srv.HandleConn(c)
+			defer h.stats.connClosed()
+			srv.HandleConn(c) // returns once the connection is closed
 		}()
 	}
 }
@@ -120,6 +123,9 @@ func (h *sshServer) handle(sess gliderssh.Session) {
 		h.control(sess)
 		return
 	}
+	end := h.stats.sessionStarted()
+	defer end()
+	sess = countedSession{sess, end}
 	h.sim.mu.RLock()
 	tooMany := h.a.faults.has(FaultTooManySessions)
 	h.sim.mu.RUnlock()

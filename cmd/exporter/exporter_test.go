@@ -481,3 +481,54 @@ func TestTableFile(t *testing.T) {
 		t.Error("a failed reload dropped the user table")
 	}
 }
+
+// fakeSSHRealCIM uses fake runners but the exporter's real CIM clients.
+type fakeSSHRealCIM struct {
+	*fakeSources
+	cims cimClients
+}
+
+func (f *fakeSSHRealCIM) cim(pt probeTarget) (collector.CIMSource, error) { return f.cims.get(pt) }
+
+// A module whose CIM client cannot be built (a CA file without a
+// certificate) fails only the cim stage of its probes.
+func TestCIMClientErrorIsCIMStage(t *testing.T) {
+	healthy, err := os.ReadFile("../../collector/testdata/healthy-primary.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for name, data := range map[string]string{"pw": testPassword, "known_hosts": "", "ca.pem": "not a certificate\n"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg := filepath.Join(dir, "rcopy.yml")
+	if err := os.WriteFile(cfg, []byte(`modules:
+  default:
+    ssh: {user: monitor, password_file: pw, known_hosts_file: known_hosts}
+    cim: {url: "https://{target}:5989", user: monitor, password_file: pw, ca_file: ca.pem}
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	logs := &syncBuffer{}
+	src := &fakeSSHRealCIM{fakeSources: &fakeSources{runners: map[string]*fakeRunner{"10.0.0.1:22": {out: healthy}}}}
+	e := newExporter(slog.New(slog.NewTextHandler(logs, nil)), cfg, "", false, 0, src)
+	if err := e.reload(); err != nil {
+		t.Fatal(err)
+	}
+	h, err := e.routes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/probe?target=10.0.0.1", nil))
+	body := rec.Body.String()
+	if rec.Code != http.StatusOK || !strings.Contains(body, `threepar_rcopy_scrape_error{stage="cim"} 1`) ||
+		!strings.Contains(body, "\nthreepar_rcopy_up 0\n") || !strings.Contains(body, "threepar_rcopy_group_info{") {
+		t.Errorf("HTTP %d, want 200 with up 0, stage cim and the showrcopy series:\n%s", rec.Code, grep(body, "threepar_rcopy_"))
+	}
+	if !strings.Contains(logs.String(), "stage=cim") || strings.Contains(logs.String(), testPassword) {
+		t.Errorf("log:\n%s", logs)
+	}
+}

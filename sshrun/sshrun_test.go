@@ -418,7 +418,13 @@ func TestDeadline(t *testing.T) {
 	setup := func(t *testing.T) (*testServer, *Pool, Runner) {
 		srv := startServer(t, serverOptions{})
 		pool := newPool(t, PoolOptions{})
-		return srv, pool, pool.Runner(srv.addr, "m", passwordOptions(srv.knownHosts(t)))
+		r := pool.Runner(srv.addr, "m", passwordOptions(srv.knownHosts(t)))
+		// Connect first, without a short deadline: on a loaded machine the
+		// handshake alone may take longer than the deadlines under test.
+		if _, err := r.Run(context.Background(), "showrcopy"); err != nil {
+			t.Fatal(err)
+		}
+		return srv, pool, r
 	}
 
 	t.Run("hung command", func(t *testing.T) {
@@ -441,10 +447,10 @@ func TestDeadline(t *testing.T) {
 		}
 	})
 	t.Run("module timeout without a context deadline", func(t *testing.T) {
-		srv, pool, _ := setup(t)
-		opts := passwordOptions(srv.knownHosts(t))
+		_, pool, r := setup(t)
+		opts := r.(*runner).opts // same connection settings: the warm connection is reused
 		opts.Timeout = deadline
-		_, err := pool.Runner(srv.addr, "short", opts).Run(context.Background(), "showhang")
+		_, err := pool.Runner(r.(*runner).address, "m", opts).Run(context.Background(), "showhang")
 		wantStage(t, err, StageCommand)
 		if !errors.Is(err, context.DeadlineExceeded) {
 			t.Errorf("want a timeout error, got %v", err)

@@ -40,9 +40,10 @@ const (
 const timeSlabSize = 256
 
 type parser struct {
-	src string
-	pos int // offset of the next unread line
-	num int // number of the line last read (1-based)
+	src  string
+	tail int // where the trailing blank and prompt lines begin (promptTail)
+	pos  int // offset of the next unread line
+	num  int // number of the line last read (1-based)
 
 	toks  []span   // fields of the current row
 	sub   []span   // tokens of one CSV field
@@ -71,7 +72,6 @@ type mark struct{ pos, num int }
 
 func (p *parser) mark() mark   { return mark{p.pos, p.num} }
 func (p *parser) reset(m mark) { p.pos, p.num = m.pos, m.num }
-func (p *parser) atEOF() bool  { return p.pos >= len(p.src) }
 func (p *parser) keep(s string) *string {
 	if len(p.slab) == cap(p.slab) {
 		p.slab = make([]string, 0, timeSlabSize)
@@ -179,20 +179,23 @@ func isPrompt(line string) bool {
 // isEcho recognises the echoed command line a saved session may begin with.
 func isEcho(line string) bool { return strings.Contains(line, "showrcopy") || isPrompt(line) }
 
-// onlyPromptsLeft reports whether everything after the current position is
-// blank lines and prompt lines.
-func (p *parser) onlyPromptsLeft() bool {
-	m := p.mark()
-	defer p.reset(m)
-	for {
-		line, ok := p.next()
-		if !ok {
-			return true
+// promptTail returns the offset where the trailing block of blank and
+// prompt lines of src begins (len(src) if there is none). Computing it once
+// keeps the check "is this the end of the output" constant-time per line.
+func promptTail(src string) int {
+	tail := len(src)
+	for tail > 0 {
+		e := tail
+		if src[e-1] == '\n' {
+			e--
 		}
-		if line != "" && !isPrompt(line) {
-			return false
+		start := strings.LastIndexByte(src[:e], '\n') + 1
+		if line := trimRight(src[start:e]); line != "" && !isPrompt(line) {
+			break
 		}
+		tail = start
 	}
+	return tail
 }
 
 // looksLikeCLIError recognises the messages an array prints instead of
@@ -212,12 +215,10 @@ func (p *parser) parse() (*Output, error) {
 	// Volumes of all groups share one backing array, sized by the line
 	// count: one allocation instead of one per group and growth step.
 	p.volume = make([]Volume, 0, strings.Count(p.src, "\n")+1)
+	p.tail = promptTail(p.src)
 	started := false
-	for {
-		line, ok := p.next()
-		if !ok {
-			break
-		}
+	for p.pos < p.tail {
+		line, _ := p.next()
 		if line == "" {
 			continue
 		}
@@ -229,9 +230,6 @@ func (p *parser) parse() (*Output, error) {
 				p.skipSection()
 				continue
 			case !started && isEcho(line):
-				continue
-			case isPrompt(line) && p.onlyPromptsLeft():
-				p.pos = len(p.src)
 				continue
 			case !started && looksLikeCLIError(line):
 				return nil, p.errf(p.num, "the array answered with an error instead of showrcopy output: %s", quote(strings.TrimSpace(line)))
@@ -258,7 +256,7 @@ func (p *parser) parse() (*Output, error) {
 		}
 	}
 	if !started {
-		if p.num == 0 {
+		if strings.TrimSpace(p.src) == "" {
 			return nil, p.errf(1, "empty output: expected %q", titleSystem)
 		}
 		return nil, p.errf(p.num, "no showrcopy output: expected %q", titleSystem)
@@ -268,13 +266,9 @@ func (p *parser) parse() (*Output, error) {
 
 // skipSection skips the lines of a section this parser does not model.
 func (p *parser) skipSection() {
-	for {
+	for p.pos < p.tail {
 		m := p.mark()
-		line, ok := p.next()
-		if !ok {
-			return
-		}
-		if isTitle(line) || (isPrompt(line) && p.onlyPromptsLeft()) {
+		if line, _ := p.next(); isTitle(line) {
 			p.reset(m)
 			return
 		}
@@ -285,21 +279,19 @@ func (p *parser) skipSection() {
 // the end of the section (end of input, a title or a trailing prompt); in
 // that case nothing is consumed.
 func (p *parser) nextContent() (string, bool) {
-	for {
+	for p.pos < p.tail {
 		m := p.mark()
-		line, ok := p.next()
-		if !ok {
-			return "", false
-		}
+		line, _ := p.next()
 		if line == "" {
 			continue
 		}
-		if isTitle(line) || (isPrompt(line) && p.onlyPromptsLeft()) {
+		if isTitle(line) {
 			p.reset(m)
 			return "", false
 		}
 		return line, true
 	}
+	return "", false
 }
 
 func (p *parser) parseSystem(out *Output) error {
@@ -327,11 +319,10 @@ func (p *parser) expected(what string) *Error {
 	m := p.mark()
 	defer p.reset(m)
 	for {
-		line, ok := p.next()
-		if !ok {
+		if p.pos >= p.tail {
 			return p.errf(p.num, "expected %s, got the end of the output", what)
 		}
-		if line != "" {
+		if line, _ := p.next(); line != "" {
 			return p.errf(p.num, "expected %s, got %s", what, quote(strings.TrimSpace(line)))
 		}
 	}

@@ -70,8 +70,8 @@ func TestBad(t *testing.T) {
 		msg  string
 	}{
 		{"empty.txt", 1, "empty output: expected \"Remote Copy System Information\""},
-		{"blank_only.txt", 3, "no showrcopy output"},
-		{"only_echo.txt", 2, "no showrcopy output"},
+		{"blank_only.txt", 1, "empty output"},
+		{"only_echo.txt", 1, "no showrcopy output"},
 		{"cli_too_many.txt", 1, `the array answered with an error instead of showrcopy output: "Too many local CLI connections."`},
 		{"cli_error_after_echo.txt", 2, `the array answered with an error instead of showrcopy output: "Error: nosuch`},
 		{"cli_error_midway.txt", 9, "expected a target row (Name ID Type Status Options Policy), got what looks like a CLI error message"},
@@ -84,6 +84,7 @@ func TestBad(t *testing.T) {
 		{"bad_status_line.txt", 2, `expected "Status: ..."`},
 		{"group_header_only.txt", 6, "expected a group row after the group header on line 6, got the end of the output"},
 		{"no_volume_header.txt", 7, "expected the volume header (LocalVV ID RemoteVV ID SyncStatus LastSyncTime) after the group row on line 7, got the end"},
+		{"cut_before_prompt.txt", 7, "expected the volume header (LocalVV ID RemoteVV ID SyncStatus LastSyncTime) after the group row on line 7, got the end of the output"},
 		{"group_without_volume_header.txt", 9, "expected the volume header"},
 		{"row_before_group_header.txt", 6, "expected a group header (Name Target Status Role Mode Options)"},
 		{"wrong_header.txt", 6, "expected the target header (Name ID Type Status Options Policy)"},

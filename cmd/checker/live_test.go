@@ -171,3 +171,55 @@ func TestLiveCheckErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestLiveCheckSharedFlags: --format, --strict and --table of check.go
+// apply to the live form too.
+func TestLiveCheckSharedFlags(t *testing.T) {
+	l := startLab(t, labOptions{})
+	var errb bytes.Buffer
+	code, out := runCmd(context.Background(), &errb, "check", "--config", l.config, "--target", "sim-a", "--format", "junit", "--strict")
+	if code != exitConforms || !strings.HasPrefix(out, "<?xml") || !strings.Contains(out, "<testsuite name=\"sim-a\"") {
+		t.Errorf("junit: exit %d stderr %s\n%s", code, errb.String(), out)
+	}
+	// A user table that marks T109-synced uncertain: --strict leaves it
+	// out, so the healthy volumes match only T110-14 (restore done, the
+	// same triple).
+	uncertain := filepath.Join(l.dir, "uncertain.yml")
+	if err := os.WriteFile(uncertain, []byte(`rows:
+  - id: T109-synced
+    table: "109"
+    event: "SyncStatus Synced"
+    array: either
+    match: {role: [Primary, Secondary], sync_status: Synced, target_status: [ready, unknown]}
+    copy_state: Synchronized
+    sync_state: Synchronized
+    progress_status: Completed
+    role_reversed: false
+    uncertain: true
+    note: test
+    source: {edition: test, table: test}
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, strict := range []bool{false, true} {
+		args := []string{"check", "--config", l.config, "--target", "sim-a", "--format", "json", "--table", uncertain}
+		if strict {
+			args = append(args, "--strict")
+		}
+		errb.Reset()
+		code, out = runCmd(context.Background(), &errb, args...)
+		if code != exitConforms || strings.Contains(out, "uncertain row: test") == strict {
+			t.Errorf("strict %t: exit %d, stderr %s, report:\n%s", strict, code, errb.String(), out)
+		}
+	}
+
+	bad := filepath.Join(l.dir, "table.yml")
+	if err := os.WriteFile(bad, []byte("rows:\n  - id: X\n    bogus: 1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	errb.Reset()
+	code, _ = runCmd(context.Background(), &errb, "check", "--config", l.config, "--target", "sim-a", "--table", bad)
+	if code != exitCouldNotRun || !strings.Contains(errb.String(), "table.yml:") {
+		t.Errorf("bad --table: exit %d stderr %q, want 2 naming the file", code, errb.String())
+	}
+}

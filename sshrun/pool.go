@@ -164,13 +164,20 @@ func (r *runner) Run(ctx context.Context, command string) ([]byte, error) {
 	var leader atomic.Bool
 	results := a.flight.DoChan(r.module+"\x00"+command, func() (any, error) {
 		leader.Store(true)
-		r.pool.retain(a) // a stays in use even if every waiting Run gives up
-		defer r.pool.unhold(a)
+		// Hold the entry again for the execution, which may outlive every
+		// waiting Run. Should they all have given up before this goroutine
+		// started, the entry may have been dropped: hold returns the
+		// current one, so the slot stays unique per address.
+		current, err := r.pool.hold(r.address)
+		if err != nil {
+			return nil, &Error{Stage: StageConnect, Address: r.address, Err: err}
+		}
+		defer r.pool.unhold(current)
 		// Not cancelled with the leader's request (the others share the
 		// result), but never past its deadline.
 		execCtx, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
 		defer cancel()
-		return r.pool.execute(execCtx, a, r.module, r.opts, command)
+		return r.pool.execute(execCtx, current, r.module, r.opts, command)
 	})
 	if testHookJoined != nil {
 		testHookJoined()
@@ -227,12 +234,6 @@ func (p *Pool) hold(address string) (*array, error) {
 	}
 	a.refs++
 	return a, nil
-}
-
-func (p *Pool) retain(a *array) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	a.refs++
 }
 
 func (p *Pool) unhold(a *array) {

@@ -103,3 +103,23 @@ func TestScenarioFaultsAndDownAtStart(t *testing.T) {
 		t.Fatalf("%+v", g)
 	}
 }
+
+// TestUseAfterClose: operations on a closed simulation fail or do nothing,
+// never panic.
+func TestUseAfterClose(t *testing.T) {
+	s := startSim(t, nil, Options{})
+	s.ArrayDown("sim-a")
+	s.Close()
+	if err := s.ArrayUp("sim-a"); err != nil {
+		t.Fatal(err)
+	}
+	s.LinkDown("sim-a", "sim-b")
+	s.LinkUp("sim-a", "sim-b")
+	s.FinishTransitions()
+	if out, st := s.Exec("sim-b", "setrcopygroup failover -f rcg-db.r188150"); st == 0 {
+		t.Fatalf("command after Close: %q", out)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -410,6 +410,9 @@ func (s *Sim) WaitIdle(ctx context.Context) error {
 // schedule runs then on g after the transition delay, unless g's phase
 // changes first. Callers hold s.mu.
 func (s *Sim) scheduleLocked(g *group, then func(now time.Time)) {
+	if s.closed {
+		return
+	}
 	gen := g.gen
 	if s.pending == 0 {
 		s.idle = make(chan struct{})

@@ -177,7 +177,21 @@ func isPrompt(line string) bool {
 }
 
 // isEcho recognises the echoed command line a saved session may begin with.
-func isEcho(line string) bool { return strings.Contains(line, "showrcopy") || isPrompt(line) }
+// It is the command itself, or the command after a prompt ("cli% showrcopy",
+// "user@host:~$ ssh array showrcopy -d"); a message that merely mentions
+// showrcopy is not one.
+func isEcho(line string) bool {
+	t := trimLeft(line)
+	if strings.HasPrefix(t, "showrcopy") || isPrompt(t) {
+		return true
+	}
+	i := strings.Index(t, "showrcopy")
+	if i < 0 {
+		return false
+	}
+	before := strings.TrimRight(t[:i], " ")
+	return before != "" && (isPrompt(before) || strings.HasPrefix(before, "ssh ") || strings.Contains(before, " ssh "))
+}
 
 // promptTail returns the offset where the trailing block of blank and
 // prompt lines of src begins (len(src) if there is none). Computing it once

@@ -141,3 +141,19 @@ func mustParseFile(t *testing.T, name string) *Output {
 	}
 	return out
 }
+
+func TestEchoLines(t *testing.T) {
+	for line, want := range map[string]bool{
+		"showrcopy -d groups":                   true,
+		"cli% showrcopy":                        true,
+		"array-a cli% showrcopy links":          true,
+		"admin@jump:~$ ssh 3paradm@a showrcopy": true,
+		"cli%":                                  true,
+		"Error: showrcopy failed":               false,
+		"hello world":                           false,
+	} {
+		if got := isEcho(line); got != want {
+			t.Errorf("isEcho(%q) = %v, want %v", line, got, want)
+		}
+	}
+}

@@ -71,10 +71,7 @@ func (s *Sim) runCommand(a *simArray, sess *cliSession, line string) ([]byte, in
 	var status int
 	switch args[0] {
 	case "showrcopy":
-		out, status = s.cmdShowrcopy(a, sess, args[1:])
-		if huge && status == exitOK {
-			out = hugeOutput(out)
-		}
+		out, status = s.cmdShowrcopy(a, sess, args[1:], huge)
 	case "showversion":
 		out, status = []byte(versionText), exitOK
 	case "setclienv":
@@ -106,7 +103,7 @@ func errorf(format string, args ...any) ([]byte, int) {
 	return fmt.Appendf(nil, "Error: "+format+"\n", args...), exitError
 }
 
-func (s *Sim) cmdShowrcopy(a *simArray, sess *cliSession, args []string) ([]byte, int) {
+func (s *Sim) cmdShowrcopy(a *simArray, sess *cliSession, args []string, huge bool) ([]byte, int) {
 	w := showWhat{}
 	f := printFormat{csv: sess.csv}
 	i := 0
@@ -146,7 +143,11 @@ func (s *Sim) cmdShowrcopy(a *simArray, sess *cliSession, args []string) ([]byte
 	if err != nil {
 		return []byte(err.Error() + "\n"), exitError
 	}
-	return printOutput(out, f), exitOK
+	printed := printOutput(out, f)
+	if huge {
+		printed = hugeOutput(printed, f)
+	}
+	return printed, exitOK
 }
 
 func cmdSetclienv(sess *cliSession, args []string) ([]byte, int) {
@@ -363,7 +364,7 @@ const hugeOutputSize = 32 << 20
 // hugeOutput appends synthetic groups, valid showrcopy text, to out until it
 // holds hugeOutputSize bytes. The output must have a group section last or
 // none; synthetic groups then follow the real ones.
-func hugeOutput(out []byte) []byte {
+func hugeOutput(out []byte, f printFormat) []byte {
 	const volsPerGroup = 1000
 	var tmpl bytes.Buffer
 	g := parser.Group{Name: "huge-XXXXXXXX", Target: "huge-target", Status: "Started", Role: "Primary", Mode: "Sync",
@@ -373,7 +374,7 @@ func hugeOutput(out []byte) []byte {
 			RemoteVV: fmt.Sprintf("huge.vv.%04d", i), RemoteID: 50000 + i, SyncStatus: "Synced"})
 	}
 	tmpl.WriteString("\n")
-	writeGroup(&tmpl, &g, printFormat{})
+	writeGroup(&tmpl, &g, f)
 	block := tmpl.Bytes()
 	res := make([]byte, 0, hugeOutputSize+len(out)+len(block))
 	res = append(res, out...)

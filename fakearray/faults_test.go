@@ -109,6 +109,10 @@ func TestFaultsSSH(t *testing.T) {
 		if !strings.HasPrefix(out[len(full):], "\nName ") {
 			t.Fatalf("synthetic groups do not follow the real ones: %q", out[len(full):len(full)+100])
 		}
+		csv, _ := s.Exec("sim-a", "showrcopy -csvtable groups rcg-db")
+		if len(csv) < 20<<20 || strings.Contains(csv, "huge-00000001 huge-target") || !strings.Contains(csv, "huge-00000001,huge-target,") {
+			t.Fatalf("huge-output in CSV mode is not CSV: %q", csv[:300])
+		}
 		clear()
 	})
 	t.Run("disconnect-mid-output", func(t *testing.T) {

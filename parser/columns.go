@@ -169,6 +169,13 @@ type column struct {
 	name  string
 	start int
 	field field
+	// lo, hi are limits(field), kept here for the per-row hot path.
+	lo, hi int8
+}
+
+func newColumn(name string, start int, f field) column {
+	lo, hi := limits(f)
+	return column{name: name, start: start, field: f, lo: int8(lo), hi: int8(hi)}
 }
 
 // span is a field of a row: the bytes [a, b) of its line.
@@ -318,18 +325,17 @@ func runCost(f field, line string, toks []span) int {
 	return tokenCost(f, line[toks[0].a:toks[0].b])
 }
 
-// fits reports whether run can be the value of field f at all: the same
+// fits reports whether run can be the value of column c at all: the same
 // verdict as runCost < inf, without scoring, for rows read by position.
-func fits(f field, line string, run []span) bool {
+func (c *column) fits(line string, run []span) bool {
 	n := len(run)
-	lo, hi := limits(f)
-	if n < lo || (hi >= 0 && n > hi) {
+	if n < int(c.lo) || (c.hi >= 0 && n > int(c.hi)) {
 		return false
 	}
 	if n == 0 {
 		return true
 	}
-	switch f {
+	switch c.field {
 	case fID, fLocalID, fRemoteID:
 		_, ok := atoi(line[run[0].a:run[0].b])
 		return ok

@@ -128,7 +128,7 @@ func (p *parser) parseHeader(kind tableKind, line string) (*table, error) {
 		if f == fExtra {
 			t.extras++
 		}
-		t.cols = append(t.cols, column{name: name, start: s.a, field: f})
+		t.cols = append(t.cols, newColumn(name, s.a, f))
 	}
 	for _, want := range kind.required() {
 		found := false
@@ -204,7 +204,7 @@ func (p *parser) byPosition(t *table, line string) bool {
 					return false
 				}
 			}
-			if !fits(cols[j].field, line, run) {
+			if !cols[j].fits(line, run) {
 				return false
 			}
 			p.vals[j] = joinRun(line, run)
@@ -303,11 +303,12 @@ func (p *parser) splitCSVRow(t *table, line string) error {
 	if len(toks) != n {
 		return p.errf(p.num, "%s row: expected %d comma-separated fields (%s), got %d", t.kind.what(), n, colNames(t), len(toks))
 	}
-	for i, c := range t.cols {
+	for i := range t.cols {
+		c := &t.cols[i]
 		s := toks[i]
 		p.sub = tokenize(p.sub[:0], line, s.a, s.b)
-		if !fits(c.field, line, p.sub) {
-			return p.errf(p.num, "%s row: %s", t.kind.what(), badValue(c, line[s.a:s.b]))
+		if !c.fits(line, p.sub) {
+			return p.errf(p.num, "%s row: %s", t.kind.what(), badValue(*c, line[s.a:s.b]))
 		}
 		p.vals[i] = line[s.a:s.b]
 	}

@@ -240,8 +240,11 @@ func Run(ctx context.Context, d Driver, opt Options) (*Report, error) {
 			w.stop(i, steps, "interrupted during step "+s.Name, res)
 			return w.rep, err
 		}
-		actionFailed := strings.HasPrefix(res.Note, actionFailedPrefix)
-		if actionFailed || (!res.Conformant && opt.StopAtFirstFailure) {
+		switch {
+		case strings.HasPrefix(res.Note, actionFailedPrefix):
+			w.stop(i, steps, "stopped at step "+s.Name+": its action failed", res)
+			return w.rep, nil
+		case !res.Conformant && opt.StopAtFirstFailure:
 			w.stop(i, steps, "stopped at step "+s.Name+" (the first that did not conform)", res)
 			return w.rep, nil
 		}
@@ -549,7 +552,7 @@ func (w *walk) observe(ctx context.Context, s Step) (map[Side]conformance.Array,
 // row's. (showrcopy alone cannot tell a running failover, T110-2, from a
 // finished one, T110-3; CIM's ProgressStatus can.)
 func (w *walk) shows(s Step, obs map[Side]conformance.Array, errs map[Side]error, failure bool) bool {
-	any := false
+	constrained := false
 	for _, side := range []Side{Primary, Secondary} {
 		if !s.Observes(side) {
 			continue
@@ -558,10 +561,8 @@ func (w *walk) shows(s Step, obs map[Side]conformance.Array, errs map[Side]error
 		if failure {
 			rows = s.FailureRows(side)
 		}
-		if len(rows) == 0 {
-			if failure {
-				continue
-			}
+		if len(rows) == 0 && failure {
+			continue
 		}
 		if errs[side] != nil {
 			return false
@@ -573,12 +574,12 @@ func (w *walk) shows(s Step, obs map[Side]conformance.Array, errs map[Side]error
 		if len(rows) == 0 {
 			continue
 		}
-		any = true
+		constrained = true
 		if !w.allAt(a, rows) {
 			return false
 		}
 	}
-	return any
+	return constrained
 }
 
 // allAt reports whether every volume of the array is at one of rows.

@@ -157,3 +157,40 @@ func TestEchoLines(t *testing.T) {
 		}
 	}
 }
+
+// collapse imitates what happened to sample S6: every run of blanks became
+// one, indentation and blank lines were lost.
+func collapse(data []byte) []byte {
+	var b strings.Builder
+	for _, line := range strings.Split(string(data), "\n") {
+		line = strings.Join(strings.Fields(line), " ")
+		if line != "" {
+			b.WriteString(line + "\n")
+		}
+	}
+	return []byte(b.String())
+}
+
+// TestCollapsedEqualsAligned: with its padding collapsed, an aligned
+// output (with no empty value before its last column) must give the same
+// model, so the shape rules agree with the positions on every fixture.
+func TestCollapsedEqualsAligned(t *testing.T) {
+	inputs := map[string][]byte{"generated": generate(12, 3, false), "generated-d": generate(12, 3, true)}
+	for _, f := range []string{"s1_primary_all.txt", "s2_secondary_d_groups.txt", "s3_links_down.txt", "s3_targets_failed.txt", "s4_peer_persistence.txt", "unknown_words.txt", "sld_two_targets.txt", "periods.txt", "crlf.txt"} {
+		inputs[f] = readFixture(t, f)
+	}
+	for name, data := range inputs {
+		aligned, err := Parse(data)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		collapsed, err := Parse(collapse(data))
+		if err != nil {
+			t.Errorf("%s collapsed: %v", name, err)
+			continue
+		}
+		if !reflect.DeepEqual(aligned, collapsed) {
+			t.Errorf("%s: collapsed output reads differently:\n got %+v\nwant %+v", name, collapsed, aligned)
+		}
+	}
+}

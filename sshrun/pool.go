@@ -29,6 +29,13 @@ type Runner interface {
 // DefaultIdleTimeout is how long an unused connection stays open.
 const DefaultIdleTimeout = 5 * time.Minute
 
+// defaultStaleAfter bounds how long a cached connection may take to start a
+// command before it is presumed dead (a healthy one takes milliseconds).
+const (
+	defaultStaleAfter = 5 * time.Second
+	minStaleAfter     = time.Second
+)
+
 // PoolOptions configure a Pool.
 type PoolOptions struct {
 	IdleTimeout time.Duration // close connections unused this long (0: DefaultIdleTimeout)
@@ -39,9 +46,10 @@ type PoolOptions struct {
 // across Runs with a new session per command, and lets at most one command
 // run on an array at a time. It is safe for concurrent use.
 type Pool struct {
-	idle   time.Duration
-	logger *slog.Logger
-	dials  atomic.Uint64
+	idle       time.Duration
+	staleAfter time.Duration // a cached connection must start a command this fast
+	logger     *slog.Logger
+	dials      atomic.Uint64
 
 	mu     sync.Mutex
 	closed bool
@@ -81,7 +89,7 @@ func (c *conn) alive() bool {
 
 // NewPool returns an empty pool. Call Close when done.
 func NewPool(o PoolOptions) *Pool {
-	p := &Pool{idle: o.IdleTimeout, logger: o.Logger, arrays: map[string]*array{}, warned: map[string]bool{}}
+	p := &Pool{idle: o.IdleTimeout, staleAfter: defaultStaleAfter, logger: o.Logger, arrays: map[string]*array{}, warned: map[string]bool{}}
 	if p.idle <= 0 {
 		p.idle = DefaultIdleTimeout
 	}
@@ -269,7 +277,19 @@ func (p *Pool) execute(ctx context.Context, a *array, module string, opts Option
 		if err != nil {
 			return nil, err
 		}
-		out, res := runCommand(ctx, c.client, command, opts.maxOutput(), start)
+		var staleAfter time.Duration
+		if reused {
+			staleAfter = p.staleAfter
+			if deadline, ok := ctx.Deadline(); ok && time.Until(deadline)/2 < staleAfter {
+				// Leave the other half for the retry; with too little
+				// time for one, a slow array is just slow.
+				staleAfter = time.Until(deadline) / 2
+				if staleAfter < minStaleAfter {
+					staleAfter = 0
+				}
+			}
+		}
+		out, res := runCommand(ctx, c.client, command, opts.maxOutput(), start, staleAfter)
 		p.finish(a, module, c, res.keep)
 		if res.err != nil && !res.started && reused && attempt == 1 && ctx.Err() == nil {
 			p.logger.Debug("cached SSH connection is dead; reconnecting", "address", a.address, "module", module, "err", res.err)
@@ -452,10 +472,30 @@ type cmdResult struct {
 
 const maxStderrBytes = 64 << 10
 
+// startSession opens a session and starts command in it.
+func startSession(client *ssh.Client, command string) (*ssh.Session, io.Reader, io.Reader, error) {
+	sess, err := client.NewSession()
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("opening a session: %v", err)
+	}
+	stdout, err := sess.StdoutPipe()
+	if err != nil {
+		return sess, nil, nil, err
+	}
+	stderr, err := sess.StderrPipe()
+	if err != nil {
+		return sess, nil, nil, err
+	}
+	if err := sess.Start(command); err != nil {
+		return sess, nil, nil, fmt.Errorf("starting %q: %v", command, err)
+	}
+	return sess, stdout, stderr, nil
+}
+
 // runCommand runs command in a new session. A watchdog closes the whole
 // connection when ctx ends, which unblocks every read and ends the session
 // on the array too.
-func runCommand(ctx context.Context, client *ssh.Client, command string, limit int64, start time.Time) (out []byte, res cmdResult) {
+func runCommand(ctx context.Context, client *ssh.Client, command string, limit int64, start time.Time, staleAfter time.Duration) (out []byte, res cmdResult) {
 	stop := context.AfterFunc(ctx, func() { client.Close() })
 	defer func() {
 		if !stop() { // the watchdog closed the connection
@@ -467,21 +507,23 @@ func runCommand(ctx context.Context, client *ssh.Client, command string, limit i
 		}
 	}()
 
-	sess, err := client.NewSession()
-	if err != nil {
-		return nil, cmdResult{err: fmt.Errorf("opening a session: %v", err)}
+	// A cached connection whose peer vanished silently (no RST: a firewall
+	// or a controller failover) would hang until the deadline: give it
+	// staleAfter to open the session, then close it so that the caller
+	// retries on a fresh connection within the same deadline.
+	var stale *time.Timer
+	if staleAfter > 0 {
+		stale = time.AfterFunc(staleAfter, func() { client.Close() })
 	}
-	defer sess.Close()
-	stdout, err := sess.StdoutPipe()
+	sess, stdout, stderr, err := startSession(client, command)
+	if sess != nil {
+		defer sess.Close()
+	}
+	if stale != nil && !stale.Stop() {
+		return nil, cmdResult{err: fmt.Errorf("cached connection did not start %q within %s", command, staleAfter)}
+	}
 	if err != nil {
 		return nil, cmdResult{err: err}
-	}
-	stderr, err := sess.StderrPipe()
-	if err != nil {
-		return nil, cmdResult{err: err}
-	}
-	if err := sess.Start(command); err != nil {
-		return nil, cmdResult{err: fmt.Errorf("starting %q: %v", command, err)}
 	}
 	errText := make(chan []byte, 1)
 	go func() {

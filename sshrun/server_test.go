@@ -255,13 +255,19 @@ func (s *testServer) dropConnections() {
 // knownHosts writes a known_hosts file holding keys for this server.
 func (s *testServer) knownHosts(t testing.TB, keys ...gossh.PublicKey) string {
 	t.Helper()
+	return s.knownHostsFor(t, s.addr, keys...)
+}
+
+// knownHostsFor is knownHosts for the server reached at another address.
+func (s *testServer) knownHostsFor(t testing.TB, addr string, keys ...gossh.PublicKey) string {
+	t.Helper()
 	if len(keys) == 0 {
 		keys = []gossh.PublicKey{s.hostKey.PublicKey()}
 	}
 	var b strings.Builder
 	b.WriteString("# test known_hosts\nother.example ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n")
 	for _, k := range keys {
-		b.WriteString(knownhosts.Line([]string{s.addr}, k) + "\n")
+		b.WriteString(knownhosts.Line([]string{addr}, k) + "\n")
 	}
 	path := filepath.Join(t.TempDir(), "known_hosts")
 	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
@@ -304,4 +310,92 @@ type countedConn struct {
 func (c *countedConn) Close() error {
 	c.once.Do(func() { c.open.Add(-1) })
 	return c.Conn.Close()
+}
+
+// blackholeProxy forwards TCP to an SSH server until freeze, after which
+// the connections open at that moment stay open but forward nothing: a peer
+// that vanished without a reset (firewall, controller failover).
+type blackholeProxy struct {
+	l      net.Listener
+	target string
+	wg     sync.WaitGroup
+
+	mu    sync.Mutex
+	pairs []*proxyPair
+}
+
+type proxyPair struct {
+	client, server net.Conn
+	frozen         atomic.Bool
+}
+
+func startProxy(t testing.TB, target string) *blackholeProxy {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &blackholeProxy{l: l, target: target}
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			s, err := net.Dial("tcp", target)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			pair := &proxyPair{client: c, server: s}
+			p.mu.Lock()
+			p.pairs = append(p.pairs, pair)
+			p.mu.Unlock()
+			p.wg.Add(2)
+			go p.pipe(pair, c, s)
+			go p.pipe(pair, s, c)
+		}
+	}()
+	t.Cleanup(func() {
+		l.Close()
+		p.mu.Lock()
+		for _, pair := range p.pairs {
+			pair.client.Close()
+			pair.server.Close()
+		}
+		p.mu.Unlock()
+		p.wg.Wait()
+	})
+	return p
+}
+
+func (p *blackholeProxy) pipe(pair *proxyPair, src, dst net.Conn) {
+	defer p.wg.Done()
+	defer pair.client.Close()
+	defer pair.server.Close()
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if err != nil {
+			return
+		}
+		if !pair.frozen.Load() {
+			if _, err := dst.Write(buf[:n]); err != nil {
+				return
+			}
+		}
+	}
+}
+
+func (p *blackholeProxy) addr() string { return p.l.Addr().String() }
+
+// freeze blackholes every connection open now.
+func (p *blackholeProxy) freeze() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, pair := range p.pairs {
+		pair.frozen.Store(true)
+	}
 }

@@ -348,6 +348,25 @@ func TestReconnect(t *testing.T) {
 			t.Errorf("%d connections open, want 1 (the old one closed)", st.Open)
 		}
 	})
+	t.Run("cached connection silently dead", func(t *testing.T) {
+		proxy := startProxy(t, srv.addr)
+		pool := newPool(t, PoolOptions{})
+		pool.staleAfter = 100 * time.Millisecond
+		// known_hosts names the proxy's address, as it would the array's.
+		kh := srv.knownHostsFor(t, proxy.addr())
+		r := pool.Runner(proxy.addr(), "m", passwordOptions(kh))
+		if _, err := r.Run(ctx, "showrcopy"); err != nil {
+			t.Fatal(err)
+		}
+		proxy.freeze()
+		out, err := r.Run(ctx, "showrcopy")
+		if err != nil || !bytes.Equal(out, srv.fixture) {
+			t.Fatalf("after the peer vanished: %v", err)
+		}
+		if st := pool.Stats(); st.Dials != 2 || st.Open != 1 {
+			t.Errorf("stats %+v, want 2 dials and 1 open connection", st)
+		}
+	})
 }
 
 func TestSingleflightAndSerialization(t *testing.T) {

@@ -165,6 +165,38 @@ type walk struct {
 	// names of the walked groups per side
 	groups map[Side][]string
 	rep    *Report
+	// before is what the arrays showed before the last group command;
+	// sawRunning whether its running state has been seen since.
+	before     string
+	sawRunning bool
+}
+
+// fingerprint sums up what the arrays show (roles, sync statuses, target
+// statuses, CIM triples), to tell whether anything changed.
+func fingerprint(obs map[Side]conformance.Array, errs map[Side]error) string {
+	var b strings.Builder
+	for _, side := range []Side{Primary, Secondary} {
+		if errs[side] != nil {
+			b.WriteString("unreachable;")
+			continue
+		}
+		a, ok := obs[side]
+		if !ok || a.Output == nil {
+			b.WriteString("-;")
+			continue
+		}
+		for _, g := range a.Output.Groups {
+			fmt.Fprintf(&b, "%s %s %s %s:", g.Name, g.Role, g.Status, conformance.TargetStatus(a.Output, g.Target))
+			for _, v := range g.Volumes {
+				b.WriteString(" " + v.LocalVV + "=" + v.SyncStatus)
+			}
+			b.WriteString(";")
+		}
+		for _, o := range a.Observed {
+			fmt.Fprintf(&b, "%s=%s;", o.Volume, o.Triple)
+		}
+	}
+	return b.String()
 }
 
 // Run walks the steps on the pair behind d and checks every step. The
@@ -397,6 +429,14 @@ func (w *walk) step(ctx context.Context, i int, steps []Step) StepResult {
 	if s.ClearFault != "" && w.faults != nil {
 		defer w.faults.ClearFault(context.WithoutCancel(ctx), s.ClearFault)
 	}
+	if s.Action.Command(nil) != "" && w.holder == nil {
+		// What the arrays show before the command: a failure state that
+		// looks just like it (a recover that fails where it started,
+		// without CIM) is not taken for the command's outcome until the
+		// running state was seen or something changed.
+		obs, errs := w.observe(ctx, s)
+		w.before, w.sawRunning = fingerprint(obs, errs), false
+	}
 	if err := w.act(ctx, s); err != nil {
 		return w.actionFailed(s, s.Describe(w.opt.PrimaryName, w.opt.SecondaryName, w.groups[Secondary]), err)
 	}
@@ -504,12 +544,19 @@ func (w *walk) await(ctx context.Context, i, n int, s Step, prev, next *Step) (m
 	start := time.Now()
 	for {
 		obs, errs := w.observe(ctx, s)
+		if prev != nil && w.shows(*prev, obs, errs, false) {
+			w.sawRunning = true
+		}
+		moved := w.holder != nil || w.sawRunning || fingerprint(obs, errs) != w.before
 		switch {
 		case w.shows(s, obs, errs, false):
+			if s.Transient {
+				w.sawRunning = true
+			}
 			return obs, errs, awaitReached
-		case w.shows(s, obs, errs, true) && (prev == nil || w.holder != nil || !w.shows(*prev, obs, errs, false)):
+		case w.shows(s, obs, errs, true) && moved && (prev == nil || w.holder != nil || !w.shows(*prev, obs, errs, false)):
 			return obs, errs, awaitFailed
-		case s.Transient && next != nil && (w.shows(*next, obs, errs, false) || w.shows(*next, obs, errs, true)):
+		case s.Transient && next != nil && (w.shows(*next, obs, errs, false) || (moved && w.shows(*next, obs, errs, true))):
 			return obs, errs, awaitPassed
 		case w.holder != nil:
 			return obs, errs, awaitReached // held: what is shown is what there is

@@ -417,3 +417,36 @@ type cancelOnWait struct{ cancel context.CancelFunc }
 func (c cancelOnWait) StepStarted(int, int, Step)                    {}
 func (c cancelOnWait) Waiting(int, int, Step, time.Duration, string) { c.cancel() }
 func (c cancelOnWait) StepDone(int, int, StepResult)                 {}
+
+// TestRecoverFailsUnseen: a recover that fails before the arrays are read
+// leaves them showing what they showed before the command (without CIM).
+// The walk must not take that for the outcome at once (the command may not
+// have started); it waits for the running state, and at the step timeout
+// judges what is there: the recover-issued step fails. With CIM the natural primary's triple changes (T110-4 -> T110-10), so
+// the failure is seen at once.
+func TestRecoverFailsUnseen(t *testing.T) {
+	for _, cim := range []bool{false, true} {
+		t.Run(fmt.Sprint("cim=", cim), func(t *testing.T) {
+			d := startSim(t, time.Hour, "sim-a:"+fakearray.FaultRecoverFails)
+			d.finishAfterCommand, d.cim = true, cim
+			o := opts()
+			o.StopAtFirstFailure = true
+			o.StepTimeout = 150 * time.Millisecond
+			rep, err := Run(context.Background(), d, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			last := rep.Steps[len(rep.Steps)-1]
+			wantStep, wantOutcome := "recover-issued", outcomeTimedOut
+			if cim {
+				wantStep, wantOutcome = "recover-done", outcomeFailed
+			}
+			if last.Name != wantStep || last.Conformant || last.Outcome != wantOutcome {
+				t.Errorf("last step %s conformant %t outcome %q, want %s failing, %s", last.Name, last.Conformant, last.Outcome, wantStep, wantOutcome)
+			}
+			if len(rep.Back) != 2 || rep.Back[0] != Recover || rep.Back[1] != Restore {
+				t.Errorf("back %v, want recover, restore", rep.Back)
+			}
+		})
+	}
+}

@@ -435,7 +435,7 @@ func (p *parser) sectionHeader(kind tableKind) (*table, error) {
 // isGroupHeader recognises a group header row: Name followed by Target (or
 // ID with -d). A volume named "Name" is followed by a number, not a word.
 func isGroupHeader(line string) bool {
-	if !strings.Contains(line[:min(len(line), 16)], "Name") {
+	if !strings.HasPrefix(trimLeft(line), "Name") {
 		return false
 	}
 	w1, w2 := firstWords(line)
@@ -444,7 +444,11 @@ func isGroupHeader(line string) bool {
 
 // isVolumeHeader recognises a volume header row (LocalVV first).
 func isVolumeHeader(line string) bool {
-	if !strings.Contains(line[:min(len(line), 16)], "LocalVV") {
+	t := trimLeft(line)
+	if t != "" && t[0] == ',' { // CSV: volume rows begin with a comma
+		t = trimLeft(t[1:])
+	}
+	if !strings.HasPrefix(t, "LocalVV") {
 		return false
 	}
 	w1, _ := firstWords(line)

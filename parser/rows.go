@@ -1,21 +1,77 @@
 package parser
 
-import "strings"
+import (
+	"math/bits"
+	"strings"
+)
 
 // maxFields bounds the fields of one row or header (real rows have at most
 // about 20); more is not showrcopy output, and it bounds the work of the
 // shape matcher (columns x fields x fields).
 const maxFields = 64
 
-// tokenize appends the blank-separated tokens of line[a:b] to out.
+// tokenize appends the blank-separated tokens of line[a:b] to out. Rows
+// are mostly padding and short words, so it looks at eight bytes at a time
+// (SWAR: bit tricks on a uint64) where it can; a line with tabs takes the
+// plain byte loop.
 func tokenize(out []span, line string, a, b int) []span {
+	if strings.IndexByte(line[a:b], '\t') >= 0 {
+		return tokenizeTabs(out, line, a, b)
+	}
 	i := a
 	for i < b {
-		// Aligned output is mostly padding: skip it eight blanks at a
-		// time (the comparison compiles to one 8-byte load).
-		for i+8 <= b && line[i:i+8] == "        " {
+		// Skip blanks.
+		for i+8 <= b {
+			if x := load64(line, i) ^ blanks; x != 0 {
+				i += bits.TrailingZeros64(x) >> 3
+				goto word
+			}
 			i += 8
 		}
+		for i < b && line[i] == ' ' {
+			i++
+		}
+		if i >= b {
+			break
+		}
+	word:
+		j := i + 1
+		for j+8 <= b {
+			x := load64(line, j) ^ blanks // a blank becomes a zero byte
+			if z := (x - ones) &^ x & highs; z != 0 {
+				j += bits.TrailingZeros64(z) >> 3
+				goto end
+			}
+			j += 8
+		}
+		for j < b && line[j] != ' ' {
+			j++
+		}
+	end:
+		out = append(out, span{i, j})
+		i = j
+	}
+	return out
+}
+
+const (
+	blanks = 0x2020202020202020
+	ones   = 0x0101010101010101
+	highs  = 0x8080808080808080
+)
+
+// load64 reads s[i:i+8] as a little-endian uint64 (the compiler turns this
+// into one load).
+func load64(s string, i int) uint64 {
+	s = s[i : i+8]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+// tokenizeTabs is tokenize for the rare line that holds tabs.
+func tokenizeTabs(out []span, line string, a, b int) []span {
+	i := a
+	for i < b {
 		for i < b && (line[i] == ' ' || line[i] == '\t') {
 			i++
 		}
@@ -174,50 +230,69 @@ func (p *parser) splitRow(t *table, line string) error {
 func (p *parser) byPosition(t *table, line string) bool {
 	cols, toks := t.cols, p.toks
 	n := len(cols)
-	j := 0
-	first, runs := 0, 0 // first token of column j's run; tokens in it
-	for i := 0; i <= len(toks); i++ {
-		target := n // past the last column: flush
-		if i < len(toks) {
-			a, b := toks[i].a, toks[i].b
-			target = j
-			for target+1 < n && cols[target+1].start <= a {
-				target++
+	j, first := 0, 0 // the column being filled, and its first token
+	for i := range toks {
+		a, b := toks[i].a, toks[i].b
+		k := j
+		for k+1 < n && cols[k+1].start <= a {
+			k++
+		}
+		if k+1 < n && b > cols[k+1].start { // reaches into the next column
+			if k+2 < n && b > cols[k+2].start {
+				return false // spans three columns: not aligned
 			}
-			if target+1 < n && b > cols[target+1].start {
-				left := cols[target+1].start - a
-				right := b - cols[target+1].start
-				if target+2 < n && b > cols[target+2].start {
-					return false // spans three columns: not aligned
-				}
-				if right > left {
-					target++
-				}
+			if s := cols[k+1].start; b-s > s-a {
+				k++ // mostly there: a right-aligned number
 			}
 		}
-		for j < target { // close column j and any empty ones before target
-			run := toks[first : first+runs]
-			if runs > 0 {
-				okLeft := toks[first].a == cols[j].start
-				okRight := j+1 < n && run[len(run)-1].b == cols[j+1].start-1
-				if !okLeft && !okRight {
-					return false
-				}
-			}
-			if !cols[j].fits(line, run) {
+		for ; j < k; j++ {
+			if !p.placeRun(cols, j, first, i, line) {
 				return false
 			}
-			p.vals[j] = joinRun(line, run)
-			j++
-			first, runs = i, 0
-		}
-		if i < len(toks) {
-			if runs == 0 {
-				first = i
-			}
-			runs++
+			first = i
 		}
 	}
+	for ; j < n; j++ {
+		if !p.placeRun(cols, j, first, len(toks), line) {
+			return false
+		}
+		first = len(toks)
+	}
+	return true
+}
+
+// placeRun sets column j's value to tokens [first, end) if they sit where
+// the CLI prints that column (starting at its header, or ending just
+// before the next one) and fit it.
+func (p *parser) placeRun(cols []column, j, first, end int, line string) bool {
+	c := &cols[j]
+	count := end - first
+	if count < int(c.lo) || (c.hi >= 0 && count > int(c.hi)) {
+		return false
+	}
+	if count == 0 {
+		p.vals[j] = ""
+		return true
+	}
+	a, b := p.toks[first].a, p.toks[end-1].b
+	if a != c.start && (j+1 == len(cols) || b != cols[j+1].start-1) {
+		return false
+	}
+	switch c.field {
+	case fID, fLocalID, fRemoteID:
+		if _, ok := atoi(line[a:b]); !ok {
+			return false
+		}
+	case fNode:
+		if !isNode(line[a:b]) {
+			return false
+		}
+	case fLastSyncTime:
+		if timeCost(line, p.toks[first:end]) >= inf {
+			return false
+		}
+	}
+	p.vals[j] = line[a:b]
 	return true
 }
 

@@ -194,3 +194,25 @@ func TestCollapsedEqualsAligned(t *testing.T) {
 		}
 	}
 }
+
+// TestTokenize checks the word-at-a-time tokenizer against the plain byte
+// loop on lines of every length and mix of blanks, words and tabs.
+func TestTokenize(t *testing.T) {
+	pieces := []string{" ", "  ", "        ", "a", "abcdefgh", "x1", "\\t", "é", "2026-11-28", "\xff", "         "}
+	seed := uint32(1)
+	for n := 0; n < 3000; n++ {
+		var b strings.Builder
+		for k := 0; k < n%23; k++ {
+			seed = seed*1664525 + 1013904223
+			b.WriteString(pieces[int(seed>>24)%len(pieces)])
+		}
+		line := strings.ReplaceAll(b.String(), "\\t", "\t")
+		for _, a := range []int{0, min(1, len(line))} {
+			got := tokenize(nil, line, a, len(line))
+			want := tokenizeTabs(nil, line, a, len(line))
+			if !reflect.DeepEqual(got, want) && (len(got) > 0 || len(want) > 0) {
+				t.Fatalf("tokenize(%q, %d) = %v, want %v", line, a, got, want)
+			}
+		}
+	}
+}

@@ -130,13 +130,13 @@ const (
 func Sequence() []Step {
 	backFromFailedOver := []Action{Reconnect, Recover, Restore}
 	return []Step{
-		{Name: "healthy", Title: "healthy start: groups started and synced in their natural direction",
+		{Name: "healthy", Title: "healthy start: groups started and synced, natural direction",
 			PrimaryRows: []string{"T109-synced"}, SecondaryRows: []string{"T109-synced"}},
 		{Name: "primary-down", Title: "the primary array goes down", Action: Isolate, PrimaryAway: true,
 			SecondaryRows: []string{"T110-1"}, Back: []Action{Reconnect}},
 		{Name: "failover-issued", Title: "setrcopygroup failover issued on the secondary", Action: Failover,
 			Transient: true, PrimaryAway: true, SecondaryRows: []string{"T110-2"}, Back: backFromFailedOver},
-		{Name: "failover-done", Title: "failover done", PrimaryAway: true,
+		{Name: "failover-done", Title: "wait until the failover is done", PrimaryAway: true,
 			SecondaryRows: []string{"T110-3", "T110-3b"}, Back: backFromFailedOver},
 		{Name: "primary-back", Title: "the primary array is brought back up", Action: Reconnect,
 			PrimaryRows: []string{"T110-4"}, SecondaryRows: []string{"T110-3", "T110-3b"},
@@ -144,23 +144,23 @@ func Sequence() []Step {
 		{Name: "recover-fails-issued", Title: "setrcopygroup recover issued (it will fail)", Action: Recover,
 			Transient: true, Branch: true, Fault: FaultRecoverFails,
 			PrimaryRows: []string{"T110-6"}, SecondaryRows: []string{"T110-5"}, Back: []Action{Recover, Restore}},
-		{Name: "recover-fails", Title: "recover fails", Branch: true, ClearFault: FaultRecoverFails,
+		{Name: "recover-fails", Title: "wait until the recover has failed", Branch: true, ClearFault: FaultRecoverFails,
 			PrimaryRows: []string{"T110-10"}, SecondaryRows: []string{"T110-8"}, Back: []Action{Recover, Restore}},
 		{Name: "recover-issued", Title: "setrcopygroup recover issued on the secondary", Action: Recover,
 			Transient: true, PrimaryRows: []string{"T110-6"}, SecondaryRows: []string{"T110-5"},
 			Back: []Action{Recover, Restore}},
-		{Name: "recover-done", Title: "recover done", PrimaryRows: []string{"T110-9"}, SecondaryRows: []string{"T110-7"},
+		{Name: "recover-done", Title: "wait until the recover is done", PrimaryRows: []string{"T110-9"}, SecondaryRows: []string{"T110-7"},
 			PrimaryFailureRows: []string{"T110-10"}, SecondaryFailureRows: []string{"T110-8"},
 			Back: []Action{Restore}, FailureBack: []Action{Recover, Restore}},
 		{Name: "restore-fails-issued", Title: "setrcopygroup restore issued (it will fail)", Action: Restore,
 			Transient: true, Branch: true, Fault: FaultRestoreFails,
 			PrimaryRows: []string{"T110-12"}, SecondaryRows: []string{"T110-11"}, Back: []Action{Restore}},
-		{Name: "restore-fails", Title: "restore fails", Branch: true, ClearFault: FaultRestoreFails,
+		{Name: "restore-fails", Title: "wait until the restore has failed", Branch: true, ClearFault: FaultRestoreFails,
 			PrimaryRows: []string{"T110-16"}, SecondaryRows: []string{"T110-15"}, Back: []Action{Restore}},
 		{Name: "restore-issued", Title: "setrcopygroup restore issued on the secondary", Action: Restore,
 			Transient: true, PrimaryRows: []string{"T110-12"}, SecondaryRows: []string{"T110-11"},
 			Back: []Action{Restore}},
-		{Name: "restore-done", Title: "restore done: natural roles again", PrimaryRows: []string{"T110-14"},
+		{Name: "restore-done", Title: "wait until the restore is done (natural roles again)", PrimaryRows: []string{"T110-14"},
 			SecondaryRows: []string{"T110-13"}, PrimaryFailureRows: []string{"T110-16"},
 			SecondaryFailureRows: []string{"T110-15"}, Back: []Action{Restore}, FailureBack: []Action{Restore}},
 		{Name: "normal", Title: "back to normal operation", PrimaryRows: []string{"T109-synced"},
@@ -190,7 +190,7 @@ func (s Step) Describe(primary, secondary string, secondaryGroups []string) stri
 	case Failover, Recover, Restore:
 		return "on " + secondary + ": " + s.Action.Command(secondaryGroups)
 	}
-	return "wait for the transition to end"
+	return s.Title
 }
 
 // expectText is "sim-a T110-4, sim-b T110-3|T110-3b" for a step.

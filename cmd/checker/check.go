@@ -32,12 +32,21 @@ func addCheckFlags(c *kingpin.CmdClause) checkFlags {
 func init() {
 	register(subcommand{
 		name: "check",
-		help: "Check saved showrcopy outputs (one array, or the two arrays of a pair) and optionally saved CIM observations against the state tables. Exit 0 conformant, 1 not, 2 could not run.",
+		help: "Check saved showrcopy outputs (one array, or the two arrays of a pair) and optionally saved CIM observations against the state tables; or, with --config FILE --target A [--target B], live arrays over SSH (and CIM where the module has it). Exit 0 conformant, 1 not, 2 could not run.",
 		setup: func(c *kingpin.CmdClause) func(env) int {
 			showrcopy := c.Flag("showrcopy", "saved showrcopy output of an array; give it twice for the two arrays of a pair").PlaceHolder("FILE").Strings()
 			cim := c.Flag("cim", "saved CIM observation (YAML/JSON `instances:` list); the Nth --cim belongs to the Nth --showrcopy, an empty value skips an array").PlaceHolder("FILE").Strings()
+			configFile := c.Flag("config", "live check: configuration file (modules and targets) to reach the arrays with").PlaceHolder("FILE").String()
+			targets := c.Flag("target", "live check: array to read over SSH (and CIM when its module has it), a name under targets: or HOST[:PORT]; give it twice for the two arrays of a pair").PlaceHolder("NAME").Strings()
 			flags := addCheckFlags(c)
 			return func(e env) int {
+				if *configFile != "" || len(*targets) > 0 {
+					if len(*showrcopy) > 0 || len(*cim) > 0 {
+						fmt.Fprintln(e.stderr, "checker: check takes either --showrcopy/--cim (saved outputs) or --config/--target (live), not both; a live check reads CIM where the target's module has a cim: section")
+						return exitCouldNotRun
+					}
+					return liveCheck(e, *configFile, *targets, flags)
+				}
 				if len(*showrcopy) == 0 || len(*showrcopy) > 2 {
 					fmt.Fprintln(e.stderr, "checker: check needs --showrcopy FILE (once, or twice for the two arrays of a pair), or --config FILE --target NAME for live arrays")
 					return exitCouldNotRun

@@ -3,8 +3,6 @@ package main
 import (
 	"fmt"
 
-	"github.com/alecthomas/kingpin/v2"
-
 	"github.com/threepar/rcopy-exporter/cim"
 	"github.com/threepar/rcopy-exporter/config"
 	"github.com/threepar/rcopy-exporter/conformance"
@@ -12,56 +10,9 @@ import (
 	"github.com/threepar/rcopy-exporter/sshrun"
 )
 
-// The live form of `checker check` (--config FILE --target A [--target B])
-// shares the subcommand, its flags and its report with the offline form in
-// check.go: this init wraps the check subcommand registered there (Go runs
-// the init functions of a package's files in file name order, check.go
-// before live.go) and sends the action to liveCheck when --config or
-// --target is given.
-func init() {
-	for i := range subcommands {
-		if subcommands[i].name != "check" {
-			continue
-		}
-		offline := subcommands[i].setup
-		subcommands[i].help += " Live: --config FILE --target A [--target B] reads the arrays over SSH (and CIM where the module has it); an array that cannot be read exits 2 with ARRAY: stage: reason."
-		subcommands[i].setup = func(c *kingpin.CmdClause) func(env) int {
-			configFile := c.Flag("config", "live check: configuration file (modules and targets) to reach the arrays with").PlaceHolder("FILE").String()
-			targets := c.Flag("target", "live check: array to read over SSH (and CIM when its module has it), a name under targets: or HOST[:PORT]; give it twice for the two arrays of a pair").PlaceHolder("NAME").Strings()
-			offlineAction := offline(c)
-			return func(e env) int {
-				if *configFile == "" && len(*targets) == 0 {
-					return offlineAction(e)
-				}
-				strict := *flagValue(c, "strict") == "true"
-				flags := checkFlags{format: flagValue(c, "format"), strict: &strict, tableFile: flagValue(c, "table")}
-				if *flagValue(c, "showrcopy") != "" {
-					fmt.Fprintln(e.stderr, "checker: check takes either --showrcopy (saved outputs) or --config/--target (live), not both")
-					return exitCouldNotRun
-				}
-				if *flagValue(c, "cim") != "" {
-					fmt.Fprintln(e.stderr, "checker: --cim is for saved outputs; a live check reads CIM where the target's module has a cim: section")
-					return exitCouldNotRun
-				}
-				return liveCheck(e, *configFile, *targets, flags)
-			}
-		}
-		return
-	}
-	panic("checker: live.go must wrap the check subcommand, which check.go registers first")
-}
-
-// flagValue returns the current value of one of the clause's flags as text
-// (flags declared by check.go, read here without touching that file); ""
-// for a flag the clause does not have.
-func flagValue(c *kingpin.CmdClause, name string) *string {
-	v := ""
-	if f := c.GetFlag(name); f != nil {
-		v = f.Model().Value.String()
-	}
-	return &v
-}
-
+// liveCheck is the live form of `checker check` (--config FILE --target A
+// [--target B]): it reads the arrays over SSH (read-only) and CIM where the
+// module has it, then evaluates and reports exactly like the offline form.
 func liveCheck(e env, configFile string, targets []string, flags checkFlags) int {
 	if configFile == "" || len(targets) == 0 || len(targets) > 2 {
 		fmt.Fprintln(e.stderr, "checker: a live check needs --config FILE and --target NAME once or twice (two arrays of a pair)")

@@ -225,10 +225,18 @@ func looksLikeCLIError(line string) bool {
 }
 
 func (p *parser) parse() (*Output, error) {
-	out := &Output{Targets: []Target{}, Links: []Link{}, Groups: []Group{}, Sections: make([]string, 0, 4)}
-	// Volumes of all groups share one backing array, sized by the line
-	// count: one allocation instead of one per group and growth step.
-	p.volume = make([]Volume, 0, strings.Count(p.src, "\n")+1)
+	// Size the big slices up front from cheap counts: volume rows are the
+	// indented lines (aligned and CSV output), group headers begin with
+	// "Name" (so do target headers: one spare). Output whose indentation
+	// was lost falls back to the line count.
+	volumes := strings.Count(p.src, "\n ")
+	if volumes == 0 {
+		volumes = strings.Count(p.src, "\n")
+	}
+	out := &Output{Targets: []Target{}, Links: []Link{}, Groups: make([]Group, 0, strings.Count(p.src, "\nName")), Sections: make([]string, 0, 4)}
+	// Volumes of all groups share one backing array: one allocation
+	// instead of one per group and growth step.
+	p.volume = make([]Volume, 0, volumes+1)
 	p.tail = promptTail(p.src)
 	started := false
 	for p.pos < p.tail {

@@ -229,11 +229,15 @@ func (p *parser) parse() (*Output, error) {
 	// indented lines (aligned and CSV output), group headers begin with
 	// "Name" (so do target headers: one spare). Output whose indentation
 	// was lost falls back to the line count.
+	// The caps (a volume row has at least 16 bytes, a group header 32) keep
+	// a flood of short lines from reserving far more than the input's size.
 	volumes := strings.Count(p.src, "\n ")
 	if volumes == 0 {
 		volumes = strings.Count(p.src, "\n")
 	}
-	out := &Output{Targets: []Target{}, Links: []Link{}, Groups: make([]Group, 0, strings.Count(p.src, "\nName")), Sections: make([]string, 0, 4)}
+	volumes = min(volumes, len(p.src)/16)
+	groups := min(strings.Count(p.src, "\nName"), len(p.src)/32)
+	out := &Output{Targets: []Target{}, Links: []Link{}, Groups: make([]Group, 0, groups), Sections: make([]string, 0, 4)}
 	// Volumes of all groups share one backing array: one allocation
 	// instead of one per group and growth step.
 	p.volume = make([]Volume, 0, volumes+1)

@@ -19,15 +19,9 @@ import (
 // malformed or unusual output (a group listed once per target) must not
 // break the whole /probe answer.
 func emit(ch chan<- prometheus.Metric, res probeResult, opts Options, took time.Duration) {
+	series := newSeriesMaker()
 	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
-		m, err := prometheus.NewConstMetric(d, prometheus.GaugeValue, v, labels...)
-		if err != nil {
-			// Only a label value that is not UTF-8 (a name printed in
-			// another encoding) can fail here; show it with U+FFFD
-			// rather than panic inside the registry's collect goroutine.
-			m = prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, validLabels(labels)...)
-		}
-		ch <- m
+		ch <- series.gauge(d, v, labels)
 	}
 	gauge(descs.up, boolValue(res.stage == ""))
 	gauge(descs.duration, took.Seconds())

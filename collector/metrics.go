@@ -42,15 +42,17 @@ type descriptors struct {
 	cimProgressStatus, cimRoleReversed             *prometheus.Desc
 	all                                            []*prometheus.Desc
 	names                                          []string
+	layouts                                        map[*prometheus.Desc]labelLayout
 }
 
 var descs = newDescriptors()
 
 func newDescriptors() *descriptors {
-	d := &descriptors{}
+	d := &descriptors{layouts: map[*prometheus.Desc]labelLayout{}}
 	add := func(name, help string, labels ...string) *prometheus.Desc {
 		full := prometheus.BuildFQName(Namespace, "", name)
 		desc := prometheus.NewDesc(full, help, labels, nil)
+		d.layouts[desc] = newLabelLayout(labels)
 		d.all = append(d.all, desc)
 		d.names = append(d.names, full)
 		return desc

@@ -75,8 +75,10 @@ func TestAlertsThroughPrometheus(t *testing.T) {
 	}
 
 	// --- healthy pair ---------------------------------------------------------------------
-	prom.settle(t, time.Now())
-	prom.waitAlerts(t, "no alert fires on the healthy pair", noneFiring)
+	start := time.Now()
+	prom.settle(t, start)
+	logDuration(t, "first scrapes and evaluation", start)
+	prom.waitNoAlerts(t, "no alert fires on the healthy pair")
 	// Not vacuous: both arrays are scraped through the relabeling, and the
 	// pair rules see both arrays of every group.
 	volumes := 0
@@ -146,7 +148,7 @@ func TestAlertsThroughPrometheus(t *testing.T) {
 		t.Fatalf("after restore sim-a shows %+v (%v), want Primary/Synced", g, err)
 	}
 	prom.settle(t, time.Now())
-	prom.waitAlerts(t, "every alert resolves after recover and restore", noneFiring)
+	prom.waitNoAlerts(t, "every alert resolves after recover and restore")
 
 	// --- CIM mismatch -----------------------------------------------------------------------
 	must(t, sim.InjectFault(secondaryArray, fakearray.FaultCIMCopyStateMismatch))
@@ -168,7 +170,7 @@ func TestAlertsThroughPrometheus(t *testing.T) {
 	}
 	must(t, sim.ClearFault(secondaryArray, fakearray.FaultCIMCopyStateMismatch))
 	prom.settle(t, time.Now())
-	prom.waitAlerts(t, "every alert resolves once the CIM server is right again", noneFiring)
+	prom.waitNoAlerts(t, "every alert resolves once the CIM server is right again")
 
 	// No rule failed to evaluate or to expand its templates along the way.
 	prom.checkRulesHealthy(t)
@@ -181,6 +183,7 @@ func TestAlertsThroughPrometheus(t *testing.T) {
 func buildExporter(t *testing.T, dir string) string {
 	t.Helper()
 	bin := filepath.Join(dir, "exporter")
+	defer logDuration(t, "go build cmd/exporter", time.Now())
 	out, err := exec.Command("go", "build", "-o", bin, "github.com/threepar/rcopy-exporter/cmd/exporter").CombinedOutput()
 	if err != nil {
 		t.Fatalf("go build cmd/exporter: %v\n%s", err, out)
@@ -440,7 +443,9 @@ func startPrometheus(t *testing.T, bin, dir string) *prometheusServer {
 			"--web.listen-address="+addr,
 		)
 		srv := &prometheusServer{proc: p, base: "http://" + addr}
+		start := time.Now()
 		if srv.waitReady(t) {
+			logDuration(t, "prometheus ready", start)
 			return srv
 		}
 		if attempt == 3 || !strings.Contains(p.logs.String(), "address already in use") {
@@ -558,20 +563,36 @@ func (p *prometheusServer) firingAlerts(t *testing.T) []alert {
 // waitAlerts polls the firing alerts until done accepts them.
 func (p *prometheusServer) waitAlerts(t *testing.T, what string, done func([]alert) bool) []alert {
 	t.Helper()
-	deadline := time.Now().Add(waitLimit)
-	for {
+	return p.pollAlerts(t, what, waitLimit, done)
+}
+
+// waitNoAlerts follows settle: the steady state is already in Prometheus,
+// so a rule that fires wrongly on it keeps firing and fails the test. It
+// still polls because on a loaded machine a scrape may time out (1s) and
+// fire RcopyExporterDown or RcopyExporterProbeFailed until the next one.
+func (p *prometheusServer) waitNoAlerts(t *testing.T, what string) {
+	t.Helper()
+	p.pollAlerts(t, what, waitLimit, func(as []alert) bool { return len(as) == 0 })
+}
+
+func (p *prometheusServer) pollAlerts(t *testing.T, what string, limit time.Duration, done func([]alert) bool) []alert {
+	t.Helper()
+	start := time.Now()
+	for first := true; ; first = false {
 		firing := p.firingAlerts(t)
 		if done(firing) {
+			t.Logf("%s: after %s", what, time.Since(start).Round(10*time.Millisecond))
 			return firing
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after %s still not true: %s; firing now:\n%s", waitLimit, what, describe(firing))
+		if first {
+			t.Logf("waiting until %s; firing now:\n%s", what, describe(firing))
+		}
+		if time.Since(start) > limit {
+			t.Fatalf("after %s still not true: %s; firing now:\n%s", limit, what, describe(firing))
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
 }
-
-func noneFiring(as []alert) bool { return len(as) == 0 }
 
 // find returns the alerts named name, optionally with label key = value.
 func find(as []alert, name string, keyValue ...string) []alert {
@@ -736,6 +757,10 @@ func cli(t *testing.T, sim *fakearray.Sim, array, command string) {
 	if out, status := sim.Exec(array, command); status != 0 {
 		t.Fatalf("%s: %s: exit %d\n%s", array, command, status, out)
 	}
+}
+
+func logDuration(t *testing.T, what string, start time.Time) {
+	t.Logf("%s: %s", what, time.Since(start).Round(10*time.Millisecond))
 }
 
 func must(t *testing.T, err error) {

@@ -1,9 +1,11 @@
 package fakearray
 
 import (
+	"bytes"
 	"context"
 	"crypto/subtle"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -21,6 +23,10 @@ const (
 	classRemoteGroup   = "TPD_RemoteReplicationGroup"
 	copyStateFractured = 6 // a CopyState no table row allows (cim-copy-state-mismatch)
 )
+
+// maxDelayedRequest bounds what a slow or hanging CIM server reads ahead
+// (real CIM requests are a few hundred bytes).
+const maxDelayedRequest = 1 << 20
 
 // cimServer is one array's CIM-XML server.
 type cimServer struct {
@@ -53,6 +59,19 @@ func newCIMServer(s *Sim, a *simArray, addr string) (*cimServer, error) {
 			slow, isSlow := a.faults[FaultSlow]
 			hang := a.faults.has(FaultHang)
 			s.mu.RUnlock()
+			if isSlow || hang {
+				// Read the request first: net/http notices a client that
+				// gives up (and cancels r.Context()) only once the body is
+				// read; otherwise a hung handler outlives its client.
+				body, err := io.ReadAll(io.LimitReader(r.Body, maxDelayedRequest))
+				if err != nil {
+					return
+				}
+				r.Body = struct {
+					io.Reader
+					io.Closer
+				}{io.MultiReader(bytes.NewReader(body), r.Body), r.Body}
+			}
 			if isSlow && !sleepCtx(r.Context(), s.done, slow.Delay) {
 				return
 			}

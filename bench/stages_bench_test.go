@@ -124,18 +124,28 @@ func BenchmarkProbeStages(b *testing.B) {
 	b.Run("encode-openmetrics", func(b *testing.B) {
 		cpuPerOp(b, func() { encode(b, mfs, expfmt.NewFormat(expfmt.TypeOpenMetrics), &w) })
 	})
-	b.Run("gzip-text", func(b *testing.B) {
-		b.SetBytes(int64(text.Len()))
-		zw := gzip.NewWriter(&w)
-		cpuPerOp(b, func() {
-			w.Reset()
-			zw.Reset(&w)
-			if _, err := zw.Write(text.Bytes()); err != nil {
+	for _, level := range []int{gzip.DefaultCompression, gzip.BestSpeed} {
+		name := "gzip-text-default"
+		if level == gzip.BestSpeed {
+			name = "gzip-text-bestspeed"
+		}
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(int64(text.Len()))
+			zw, err := gzip.NewWriterLevel(&w, level)
+			if err != nil {
 				b.Fatal(err)
 			}
-			if err := zw.Close(); err != nil {
-				b.Fatal(err)
-			}
+			cpuPerOp(b, func() {
+				w.Reset()
+				zw.Reset(&w)
+				if _, err := zw.Write(text.Bytes()); err != nil {
+					b.Fatal(err)
+				}
+				if err := zw.Close(); err != nil {
+					b.Fatal(err)
+				}
+			})
+			b.ReportMetric(float64(w.Len()), "gz-bytes")
 		})
-	})
+	}
 }

@@ -142,7 +142,7 @@ func (e *exporter) probe(w http.ResponseWriter, r *http.Request, st *state, pt p
 	c := collector.New(ctx, opts)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(c)
-	promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}).ServeHTTP(w, r)
+	gzipFast(promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError, DisableCompression: true})).ServeHTTP(w, r)
 	if c.Up() {
 		e.probes.WithLabelValues("success").Inc()
 	} else {

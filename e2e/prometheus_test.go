@@ -152,8 +152,8 @@ func TestAlertsThroughPrometheus(t *testing.T) {
 
 	// --- CIM mismatch -----------------------------------------------------------------------
 	must(t, sim.InjectFault(secondaryArray, fakearray.FaultCIMCopyStateMismatch))
-	firing = prom.waitAlerts(t, "RcopyCIMNonConformant fires for sim-b", func(as []alert) bool {
-		return len(find(as, "RcopyCIMNonConformant", "instance", secondaryArray)) > 0
+	firing = prom.waitAlerts(t, "RcopyCIMNonConformant fires for every volume of sim-b", func(as []alert) bool {
+		return len(find(as, "RcopyCIMNonConformant", "instance", secondaryArray)) == volumes
 	})
 	for _, a := range find(firing, "RcopyCIMNonConformant") {
 		if a.Labels["instance"] != secondaryArray {
@@ -359,6 +359,7 @@ func startProcess(t *testing.T, name, bin string, args ...string) *process {
 	t.Helper()
 	p := &process{name: name, cmd: exec.Command(bin, args...), logs: &logBuffer{}, exited: make(chan struct{})}
 	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
+	endWithTest(p.cmd)
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -88,8 +88,8 @@ func encode(b *testing.B, mfs []*dto.MetricFamily, format expfmt.Format, w *byte
 
 // BenchmarkProbeStages splits one probe of a big array (no CIM) into its
 // stages, to show where the time goes: parse, collect (parse + table
-// matching + const metrics + the registry's gathering), the exposition
-// encodings and the gzip Prometheus asks for.
+// matching + series + gathering, through a registry as before and with
+// Collector.Gather as /probe does), the exposition encodings and gzip.
 func BenchmarkProbeStages(b *testing.B) {
 	groups := benchGroups(b)
 	out, err := harness.Showrcopy(groups, 8)
@@ -113,9 +113,17 @@ func BenchmarkProbeStages(b *testing.B) {
 			}
 		})
 	})
-	b.Run("collect", func(b *testing.B) {
+	b.Run("collect-registry", func(b *testing.B) {
 		cpuPerOp(b, func() { gather(b, out) })
 		b.ReportMetric(float64(series), "series")
+	})
+	b.Run("collect-gather", func(b *testing.B) {
+		cpuPerOp(b, func() {
+			c := collector.New(context.Background(), collector.Options{Runner: staticRunner(out)})
+			if _, err := c.Gather(); err != nil || !c.Up() {
+				b.Fatalf("gather: %v (up %v)", err, c.Up())
+			}
+		})
 	})
 	var w bytes.Buffer
 	b.Run("encode-text", func(b *testing.B) {

@@ -52,7 +52,7 @@ func newDescriptors() *descriptors {
 	add := func(name, help string, labels ...string) *prometheus.Desc {
 		full := prometheus.BuildFQName(Namespace, "", name)
 		desc := prometheus.NewDesc(full, help, labels, nil)
-		d.layouts[desc] = newLabelLayout(labels)
+		d.layouts[desc] = newLabelLayout(full, help, labels)
 		d.all = append(d.all, desc)
 		d.names = append(d.names, full)
 		return desc

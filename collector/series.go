@@ -19,20 +19,21 @@ import (
 // allocation each. The registry still checks every series (names, UTF-8,
 // duplicates) when it gathers them.
 
-// labelLayout is how one descriptor's variable labels map to the sorted
-// order a dto.Metric carries them in.
+// labelLayout is one descriptor's name and help, and how its variable
+// labels map to the sorted order a dto.Metric carries them in.
 type labelLayout struct {
-	names []string // variable label names, in NewDesc order
-	order []int    // order[i]: index in names of the i-th label by name
+	name, help string
+	names      []string // variable label names, in NewDesc order
+	order      []int    // order[i]: index in names of the i-th label by name
 }
 
-func newLabelLayout(names []string) labelLayout {
+func newLabelLayout(name, help string, names []string) labelLayout {
 	order := make([]int, len(names))
 	for i := range order {
 		order[i] = i
 	}
 	sort.SliceStable(order, func(a, b int) bool { return names[order[a]] < names[order[b]] })
-	return labelLayout{names: names, order: order}
+	return labelLayout{name: name, help: help, names: names, order: order}
 }
 
 // gaugeSeries is one gauge sample; it satisfies prometheus.Metric.

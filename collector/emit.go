@@ -261,15 +261,6 @@ func (e *emitter) lastSync(text string) (float64, bool) {
 	return tv.ts, tv.ok
 }
 
-// validLabels returns labels with every invalid UTF-8 sequence replaced.
-func validLabels(labels []string) []string {
-	out := make([]string, len(labels))
-	for i, l := range labels {
-		out[i] = strings.ToValidUTF8(l, "\uFFFD")
-	}
-	return out
-}
-
 func boolValue(b bool) float64 {
 	if b {
 		return 1

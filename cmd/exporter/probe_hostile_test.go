@@ -185,4 +185,3 @@ func hasLabel(fams map[string]*dto.MetricFamily, name, label, value string) bool
 	}
 	return false
 }
-

@@ -1,11 +1,14 @@
 package sshrun
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"strings"
+	"sync"
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
@@ -77,7 +80,7 @@ func hostKeyPolicy(opts Options, address string) (ssh.HostKeyCallback, []string,
 	if opts.KnownHostsFile == "" {
 		return nil, nil, errors.New("no known_hosts file configured and insecure_ignore_host_key not set")
 	}
-	check, err := knownhosts.New(opts.KnownHostsFile)
+	check, err := knownHosts(opts.KnownHostsFile)
 	if err != nil {
 		return nil, nil, fmt.Errorf("reading known_hosts file: %v", err)
 	}
@@ -117,6 +120,45 @@ func hostKeyPolicy(opts Options, address string) (ssh.HostKeyCallback, []string,
 		return hk
 	}
 	return callback, algorithms, nil
+}
+
+// parsedKnownHosts caches, per known_hosts file, its parsed form with the
+// bytes it was parsed from. A connection keeps its host key callback for
+// re-keying, so one parse per dial meant every connection held the whole
+// file: with one file naming 500 arrays, 500 copies of 500 entries (about
+// 250 KiB per connection; docs/benchmarks.md). Connections now share one
+// parse while the file's content is unchanged; the file is still read at
+// every dial, so an edit applies to the next connect.
+var parsedKnownHosts struct {
+	sync.Mutex
+	byFile map[string]knownHostsEntry
+}
+
+type knownHostsEntry struct {
+	data  []byte
+	check ssh.HostKeyCallback
+}
+
+// knownHosts returns the host key check of file's current content.
+func knownHosts(file string) (ssh.HostKeyCallback, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return knownhosts.New(file) // its error, as before
+	}
+	parsedKnownHosts.Lock()
+	defer parsedKnownHosts.Unlock()
+	if e, ok := parsedKnownHosts.byFile[file]; ok && bytes.Equal(e.data, data) {
+		return e.check, nil
+	}
+	check, err := knownhosts.New(file)
+	if err != nil {
+		return nil, err
+	}
+	if parsedKnownHosts.byFile == nil {
+		parsedKnownHosts.byFile = map[string]knownHostsEntry{}
+	}
+	parsedKnownHosts.byFile[file] = knownHostsEntry{data: data, check: check}
+	return check, nil
 }
 
 // algorithmsFor maps a key type to the host key algorithms that yield it.

@@ -16,7 +16,9 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/threepar/rcopy-exporter/bench/internal/harness"
@@ -122,9 +124,21 @@ func run(ctx context.Context, p params) error {
 		}
 	}
 
+	warmMem, err := harness.ReadMemory(exp.PID())
+	if err != nil {
+		return err
+	}
+	if err := harness.ResetPeakRSS(exp.PID()); err != nil {
+		return fmt.Errorf("resetting the peak RSS after the warm-up: %w", err)
+	}
+
 	// Steady state: each array on its own ticker, starts spread evenly
 	// over the interval as Prometheus spreads its targets.
 	cpu0, err := harness.CPUTime(exp.PID())
+	if err != nil {
+		return err
+	}
+	self0, err := harness.CPUTime(os.Getpid())
 	if err != nil {
 		return err
 	}
@@ -132,6 +146,7 @@ func run(ctx context.Context, p params) error {
 	runCtx, cancel := context.WithTimeout(ctx, p.duration)
 	defer cancel()
 	results := make([][]sample, len(targets))
+	var inFlight, peakInFlight atomic.Int64
 	for i, t := range targets {
 		wg.Add(1)
 		go func() {
@@ -144,7 +159,15 @@ func run(ctx context.Context, p params) error {
 					return
 				case <-time.After(time.Until(next)):
 				}
+				n := inFlight.Add(1)
+				for {
+					p := peakInFlight.Load()
+					if n <= p || peakInFlight.CompareAndSwap(p, n) {
+						break
+					}
+				}
 				r := harness.Probe(ctx, client, exp.URL, t.Name, scrapeTimeout)
+				inFlight.Add(-1)
 				results[i] = append(results[i], sample{r.Took, r.Err})
 				next = next.Add(p.interval)
 			}
@@ -156,11 +179,28 @@ func run(ctx context.Context, p params) error {
 	if err != nil {
 		return err
 	}
+	self1, err := harness.CPUTime(os.Getpid())
+	if err != nil {
+		return err
+	}
 	mem, err := harness.ReadMemory(exp.PID())
 	if err != nil {
 		return err
 	}
 	dials, err := harness.Metric(client, exp.URL, "threepar_rcopy_exporter_ssh_dials_total")
+	if err != nil {
+		return err
+	}
+	// Where the memory is, as the exporter's Go runtime sees it.
+	var goMem []string
+	for _, name := range []string{"go_memstats_heap_inuse_bytes", "go_memstats_stack_inuse_bytes", "go_memstats_sys_bytes"} {
+		v, err := harness.Metric(client, exp.URL, name)
+		if err != nil {
+			return err
+		}
+		goMem = append(goMem, fmt.Sprintf("%s %s MiB", strings.TrimPrefix(name, "go_memstats_"), harness.MiB(int64(v))))
+	}
+	goroutines, err := harness.Metric(client, exp.URL, "go_goroutines")
 	if err != nil {
 		return err
 	}
@@ -180,8 +220,12 @@ func run(ctx context.Context, p params) error {
 	fmt.Printf("machine: %s\n", harness.Machine())
 	fmt.Printf("setup: %d arrays x %d volumes (%d groups x %d), probed every %s for %s; simulator in this process, exporter pid %d\n",
 		len(arrays), p.groupsPerPair*p.volumes, p.groupsPerPair, p.volumes, p.interval, wall.Round(time.Second), exp.PID())
-	fmt.Printf("warm-up round (first SSH connection to each array, 32 probes at a time): %s\n\n", warmTook.Round(time.Millisecond))
-	fmt.Println("| probes | errors | exporter CPU (share of one core) | peak RSS MiB | p50 ms | p99 ms | max ms | SSH dials |")
+	fmt.Printf("simulator + load driver (this process) used %.1f%% of one core\n", 100*float64(self1-self0)/float64(wall))
+	fmt.Printf("warm-up round (first SSH connection to each array, 32 probes at a time): %s, peak RSS %s MiB (RSS after it %s MiB)\n",
+		warmTook.Round(time.Millisecond), harness.MiB(warmMem.HWM), harness.MiB(warmMem.RSS))
+	fmt.Printf("steady state: peak in-flight probes %d, exporter RSS at the end %s MiB (%s, %v goroutines)\n\n",
+		peakInFlight.Load(), harness.MiB(mem.RSS), strings.Join(goMem, ", "), goroutines)
+	fmt.Println("| probes | errors | exporter CPU (share of one core) | steady-state peak RSS MiB | p50 ms | p99 ms | max ms | SSH dials |")
 	fmt.Println("|---:|---:|---:|---:|---:|---:|---:|---:|")
 	fmt.Printf("| %d | %d | %.1f%% | %s | %s | %s | %s | %v |\n", st.N, len(errs), 100*cpuShare, harness.MiB(mem.HWM),
 		harness.MS(st.P50), harness.MS(st.P99), harness.MS(st.Max), dials)

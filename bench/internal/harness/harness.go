@@ -355,6 +355,13 @@ func ReadMemory(pid int) (Memory, error) {
 	return m, nil
 }
 
+// ResetPeakRSS makes the kernel start VmHWM afresh from the current RSS
+// (/proc/PID/clear_refs, value 5), so that a later peak is that of one
+// phase. It needs to own the process (or root).
+func ResetPeakRSS(pid int) error {
+	return os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", pid), []byte("5"), 0)
+}
+
 // Stats summarises durations.
 type Stats struct {
 	N                       int

@@ -1,0 +1,149 @@
+package main
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/tls"
+	"io"
+	"log"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	gliderssh "github.com/gliderlabs/ssh"
+	gossh "golang.org/x/crypto/ssh"
+)
+
+// /probe takes any HOST:PORT, so whoever can reach it can point the
+// exporter at a host of their choosing with a module's credentials. With
+// the default policies the credentials never leave: an SSH server whose key
+// is not in known_hosts is refused during the key exchange, before any
+// password is sent, and a CIM server whose certificate does not verify is
+// refused before the Authorization header is sent. (The insecure opt-ins
+// give that up; docs/security.md says so.)
+func TestProbeOfRogueHostSendsNoCredentials(t *testing.T) {
+	var mu sync.Mutex
+	var sshAttempts []string
+	var cimAuth []string
+
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := gossh.NewSignerFromKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rogueSSH := &gliderssh.Server{
+		HostSigners: []gliderssh.Signer{signer},
+		PasswordHandler: func(ctx gliderssh.Context, pw string) bool {
+			mu.Lock()
+			sshAttempts = append(sshAttempts, ctx.User()+":"+pw)
+			mu.Unlock()
+			return true
+		},
+		KeyboardInteractiveHandler: func(ctx gliderssh.Context, ch gossh.KeyboardInteractiveChallenge) bool {
+			answers, _ := ch(ctx.User(), "", []string{"Password: "}, []bool{false})
+			mu.Lock()
+			sshAttempts = append(sshAttempts, ctx.User()+":"+strings.Join(answers, ","))
+			mu.Unlock()
+			return true
+		},
+		Handler: func(s gliderssh.Session) { s.Exit(0) },
+	}
+	go rogueSSH.Serve(ln)
+	defer rogueSSH.Close()
+
+	var hellos int
+	rogueCIM := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		cimAuth = append(cimAuth, r.Header.Get("Authorization"))
+		mu.Unlock()
+		http.Error(w, "no", http.StatusUnauthorized)
+	}))
+	rogueCIM.TLS = &tls.Config{GetConfigForClient: func(*tls.ClientHelloInfo) (*tls.Config, error) {
+		mu.Lock()
+		hellos++ // the exporter did come: the test exercises the TLS check
+		mu.Unlock()
+		return nil, nil
+	}}
+	rogueCIM.Config.ErrorLog = log.New(io.Discard, "", 0)
+	rogueCIM.StartTLS()
+	defer rogueCIM.Close()
+	_, cimPort, _ := net.SplitHostPort(strings.TrimPrefix(rogueCIM.URL, "https://"))
+
+	// A known array (its key is in known_hosts) whose module reads CIM
+	// from https://{target}:PORT, where the rogue CIM server listens.
+	known := startHostileArray(t)
+	healthy, err := os.ReadFile("../../collector/testdata/healthy-primary.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	known.output.Store(&healthy)
+
+	dir := t.TempDir()
+	for name, data := range map[string]string{"pw": testPassword + "\n", "known_hosts": known.knownHosts + "\n"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg := filepath.Join(dir, "rcopy.yml")
+	if err := os.WriteFile(cfg, []byte(`modules:
+  default:
+    ssh: {user: monitor, password_file: pw, known_hosts_file: known_hosts, timeout: 5s}
+  cim:
+    ssh: {user: monitor, password_file: pw, known_hosts_file: known_hosts, timeout: 5s}
+    cim: {url: "https://{target}:`+cimPort+`", user: monitor, password_file: pw, timeout: 5s}
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	logs := &syncBuffer{}
+	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	src := newSSHSources(logger)
+	defer src.Close()
+	e := newExporter(logger, cfg, "", false, 0, src)
+	if err := e.reload(); err != nil {
+		t.Fatal(err)
+	}
+	h, err := e.routes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	l := &faultLab{srv: srv, logs: logs}
+
+	if err := checkProbe(l.probe("target="+ln.Addr().String(), ""), "connect"); err != nil {
+		t.Errorf("rogue SSH server: %v", err)
+	}
+	if !strings.Contains(logs.String(), "known_hosts") {
+		t.Errorf("the log does not say the host key is unknown:\n%s", logs)
+	}
+	if err := checkProbe(l.probe("target="+known.addr+"&module=cim", ""), "cim"); err != nil {
+		t.Errorf("rogue CIM server: %v", err)
+	}
+	if !strings.Contains(logs.String(), "certificate") {
+		t.Errorf("the log does not say the CIM certificate is not trusted:\n%s", logs)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(sshAttempts) != 0 {
+		t.Errorf("the rogue SSH server got login attempts: %q", sshAttempts)
+	}
+	if hellos == 0 || len(cimAuth) != 0 {
+		t.Errorf("rogue CIM server: %d TLS hellos, %d HTTP requests; want some hellos and no request", hellos, len(cimAuth))
+	}
+	if strings.Contains(logs.String(), testPassword) {
+		t.Errorf("the password is in the log")
+	}
+}

@@ -193,6 +193,28 @@ func isEcho(line string) bool {
 	return before != "" && (isPrompt(before) || strings.HasPrefix(before, "ssh ") || strings.Contains(before, " ssh "))
 }
 
+// countRows counts, in one pass over the line ends, the lines that begin
+// with a blank (volume rows and headers in aligned and CSV output), those
+// that begin with "Name" (group and target headers) and all lines.
+func countRows(src string) (indented, named, lines int) {
+	for i := 0; i < len(src); {
+		j := strings.IndexByte(src[i:], '\n')
+		if j < 0 {
+			break
+		}
+		i += j + 1
+		lines++
+		if i < len(src) {
+			if src[i] == ' ' {
+				indented++
+			} else if strings.HasPrefix(src[i:], "Name") {
+				named++
+			}
+		}
+	}
+	return indented, named, lines + 1
+}
+
 // promptTail returns the offset where the trailing block of blank and
 // prompt lines of src begins (len(src) if there is none). Computing it once
 // keeps the check "is this the end of the output" constant-time per line.
@@ -231,12 +253,12 @@ func (p *parser) parse() (*Output, error) {
 	// was lost falls back to the line count.
 	// The caps (a volume row has at least 16 bytes, a group header 32) keep
 	// a flood of short lines from reserving far more than the input's size.
-	volumes := strings.Count(p.src, "\n ")
+	volumes, groups, lines := countRows(p.src)
 	if volumes == 0 {
-		volumes = strings.Count(p.src, "\n")
+		volumes = lines
 	}
 	volumes = min(volumes, len(p.src)/16)
-	groups := min(strings.Count(p.src, "\nName"), len(p.src)/32)
+	groups = min(groups, len(p.src)/32)
 	out := &Output{Targets: []Target{}, Links: []Link{}, Groups: make([]Group, 0, groups), Sections: make([]string, 0, 4)}
 	// Volumes of all groups share one backing array: one allocation
 	// instead of one per group and growth step.

@@ -32,6 +32,7 @@ func gatherFrom(ch <-chan prometheus.Metric) ([]*dto.MetricFamily, error) {
 	families := make(map[*prometheus.Desc]*dto.MetricFamily, len(descs.all))
 	var errs prometheus.MultiError
 	var slab []dto.Metric
+	slabN := 0
 	for m := range ch {
 		d := m.Desc()
 		mf, ok := families[d]
@@ -45,7 +46,8 @@ func gatherFrom(ch <-chan prometheus.Metric) ([]*dto.MetricFamily, error) {
 			families[d] = mf
 		}
 		if len(slab) == 0 {
-			slab = make([]dto.Metric, slabSize)
+			slabN = grow(slabN)
+			slab = make([]dto.Metric, slabN)
 		}
 		dm := &slab[0]
 		if err := m.Write(dm); err != nil {

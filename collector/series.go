@@ -63,6 +63,8 @@ type seriesMaker struct {
 	pairSlab  []internedPair
 	labelSlab []*dto.LabelPair
 	gaugeSlab []gaugeSeries
+	// lengths of the last slabs made
+	pairSlabN, labelSlabN, gaugeSlabN int
 }
 
 // internedPair holds a label pair and the strings it points to.
@@ -71,7 +73,15 @@ type internedPair struct {
 	name, value string
 }
 
-const slabSize = 512
+// Slabs start small (a small array's probe makes a few hundred series)
+// and double up to maxSlab.
+const (
+	firstSlab = 32
+	maxSlab   = 1024
+)
+
+// grow returns the next slab length after n.
+func grow(n int) int { return min(max(2*n, firstSlab), maxSlab) }
 
 func newSeriesMaker() *seriesMaker {
 	return &seriesMaker{pairs: make(map[pairKey]*dto.LabelPair, 256)}
@@ -85,7 +95,8 @@ func (s *seriesMaker) pair(name, value string) *dto.LabelPair {
 		return p
 	}
 	if len(s.pairSlab) == 0 {
-		s.pairSlab = make([]internedPair, slabSize)
+		s.pairSlabN = grow(s.pairSlabN)
+		s.pairSlab = make([]internedPair, s.pairSlabN)
 	}
 	ip := &s.pairSlab[0]
 	s.pairSlab = s.pairSlab[1:]
@@ -112,7 +123,8 @@ func (s *seriesMaker) gauge(d *prometheus.Desc, v float64, values []string) prom
 	}
 	n := len(values)
 	if len(s.labelSlab) < n {
-		s.labelSlab = make([]*dto.LabelPair, max(slabSize, n))
+		s.labelSlabN = grow(s.labelSlabN)
+		s.labelSlab = make([]*dto.LabelPair, max(4*s.labelSlabN, n))
 	}
 	labels := s.labelSlab[:n:n]
 	s.labelSlab = s.labelSlab[n:]
@@ -120,7 +132,8 @@ func (s *seriesMaker) gauge(d *prometheus.Desc, v float64, values []string) prom
 		labels[i] = s.pair(layout.names[j], values[j])
 	}
 	if len(s.gaugeSlab) == 0 {
-		s.gaugeSlab = make([]gaugeSeries, slabSize)
+		s.gaugeSlabN = grow(s.gaugeSlabN)
+		s.gaugeSlab = make([]gaugeSeries, s.gaugeSlabN)
 	}
 	g := &s.gaugeSlab[0]
 	s.gaugeSlab = s.gaugeSlab[1:]

@@ -47,6 +47,8 @@ type ArrayError struct {
 
 func (e *ArrayError) Error() string {
 	msg := strings.Join(strings.Fields(e.Err.Error()), " ")
+	// The CIM client prefixes its own errors with "cim: "; don't say it twice.
+	msg = strings.TrimPrefix(msg, e.Stage+": ")
 	return e.Array + ": " + e.Stage + ": " + msg
 }
 

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -115,4 +116,73 @@ func writeBenchConfig(b *testing.B, dir string) string {
 		}
 	}
 	return filepath.Join(dir, "rcopy.yml")
+}
+
+// BenchmarkProbeSSH is one /probe of a simulated 100-volume array over a
+// real (loopback) SSH connection kept open across probes, through the
+// production sources: what each of 500 arrays costs in bench/scale. The
+// simulator runs in the same process, so its CPU is in the numbers too.
+func BenchmarkProbeSSH(b *testing.B) {
+	users := []fakearray.UserConfig{{Name: fakearray.DefaultUser, Password: fakearray.DefaultPassword}}
+	sc := &fakearray.Scenario{Arrays: []fakearray.ArrayConfig{
+		{Name: "a", SystemID: 190001, Users: users}, {Name: "b", SystemID: 190002, Users: users}}}
+	for g := 0; g < 25; g++ {
+		gc := fakearray.GroupConfig{Name: fmt.Sprintf("rcg-%02d", g), Primary: "a", Secondary: "b", Mode: "sync"}
+		for v := 0; v < 4; v++ {
+			gc.Volumes = append(gc.Volumes, fakearray.VolumeConfig{Name: fmt.Sprintf("vv%02d.%d", g, v)})
+		}
+		sc.Groups = append(sc.Groups, gc)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sim, err := fakearray.Start(ctx, sc, fakearray.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer sim.Close()
+	arr, _ := sim.Array("a")
+	dir := b.TempDir()
+	files := map[string]string{
+		"pw":          fakearray.DefaultPassword + "\n",
+		"known_hosts": string(sim.KnownHosts()),
+		"rcopy.yml": "modules:\n  default:\n    ssh: {user: " + fakearray.DefaultUser + ", password_file: pw, known_hosts_file: known_hosts, timeout: 20s}\n" +
+			"targets:\n  a: {address: \"" + arr.SSHAddress + "\", module: default}\n",
+	}
+	for name, data := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o600); err != nil {
+			b.Fatal(err)
+		}
+	}
+	src := newSSHSources(slog.New(slog.DiscardHandler))
+	defer src.Close()
+	e := newExporter(slog.New(slog.DiscardHandler), filepath.Join(dir, "rcopy.yml"), "", false, 500*time.Millisecond, src)
+	if err := e.reload(); err != nil {
+		b.Fatal(err)
+	}
+	h, err := e.routes()
+	if err != nil {
+		b.Fatal(err)
+	}
+	probe := func() {
+		req := httptest.NewRequest(http.MethodGet, "/probe?target=a", nil)
+		req.Header.Set("Accept", prometheusAccept)
+		req.Header.Set("Accept-Encoding", "gzip")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			b.Fatalf("HTTP %d: %s", rec.Code, rec.Body)
+		}
+	}
+	probe() // dials
+	b.ReportAllocs()
+	var ru0, ru1 syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
+	n := 0
+	for b.Loop() {
+		probe()
+		n++
+	}
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
+	cpu := (ru1.Utime.Nano() + ru1.Stime.Nano()) - (ru0.Utime.Nano() + ru0.Stime.Nano())
+	b.ReportMetric(float64(cpu)/1e6/float64(n), "cpu-ms/op") // exporter and simulator
 }

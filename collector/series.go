@@ -16,8 +16,9 @@ import (
 // below makes the same gauges with label pairs shared within a probe (a
 // group's name, a status word are one *dto.LabelPair however many series
 // carry them), already in label-name order, and from slabs rather than one
-// allocation each. The registry still checks every series (names, UTF-8,
-// duplicates) when it gathers them.
+// allocation each. A registry still checks every series (names, UTF-8,
+// duplicates) when it gathers them; Collector.Gather, which /probe serves,
+// relies on what this file and emit guarantee (see gather.go).
 
 // labelLayout is one descriptor's name and help, and how its variable
 // labels map to the sorted order a dto.Metric carries them in.

@@ -415,6 +415,9 @@ func YAMLError(name string, err error) error {
 		msg = te.Errors[0]
 	}
 	msg = strings.TrimPrefix(msg, "yaml: ")
+	// yaml.v3 quotes the offending value as it is; a value with a line break
+	// would split the one-line FILE:LINE message.
+	msg = strings.NewReplacer("\r", `\r`, "\n", `\n`).Replace(msg)
 	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
 		msg = m[2]

@@ -15,8 +15,8 @@ import (
 // for a running Sim. The zero value gives one module per array (SSH only,
 // 10s timeout), a "default" module and a target per array.
 type ConfigOptions struct {
-	// Timeout is the SSH and CIM timeout (default 10s).
-	Timeout time.Duration
+	// SSHTimeout and CIMTimeout are the modules' timeouts (default 10s).
+	SSHTimeout, CIMTimeout time.Duration
 	// MaxOutputBytes caps a command's output (ssh.max_output_bytes); 0
 	// leaves the configuration's default.
 	MaxOutputBytes int64
@@ -44,8 +44,11 @@ type ConfigOptions struct {
 // returned path) with modules and targets for the arrays. Secrets are only
 // in the password files, never in rcopy.yml.
 func (s *Sim) WriteConfig(dir string, o ConfigOptions) (string, error) {
-	if o.Timeout <= 0 {
-		o.Timeout = 10 * time.Second
+	if o.SSHTimeout <= 0 {
+		o.SSHTimeout = 10 * time.Second
+	}
+	if o.CIMTimeout <= 0 {
+		o.CIMTimeout = 10 * time.Second
 	}
 	write := func(name string, data []byte) (string, error) {
 		p := filepath.Join(dir, name)
@@ -86,13 +89,13 @@ func (s *Sim) WriteConfig(dir string, o ConfigOptions) (string, error) {
 			auth = "      password_file: " + strconv.Quote(pw) + "\n"
 		}
 		fmt.Fprintf(&b, "    ssh:\n      user: %s\n%s      known_hosts_file: %s\n      timeout: %s\n",
-			strconv.Quote(user), auth, strconv.Quote(knownHosts), o.Timeout)
+			strconv.Quote(user), auth, strconv.Quote(knownHosts), o.SSHTimeout)
 		if o.MaxOutputBytes > 0 {
 			fmt.Fprintf(&b, "      max_output_bytes: %d\n", o.MaxOutputBytes)
 		}
 		if o.CIM && a.CIMURL != "" && o.PrivateKeyFile == "" {
 			fmt.Fprintf(&b, "    cim:\n      url: %s\n      namespace: root/tpd\n      user: %s\n      password_file: %s\n      timeout: %s\n",
-				strconv.Quote(a.CIMURL), strconv.Quote(a.User), strconv.Quote(passwordFiles[[2]string{a.User, a.Password}]), o.Timeout)
+				strconv.Quote(a.CIMURL), strconv.Quote(a.User), strconv.Quote(passwordFiles[[2]string{a.User, a.Password}]), o.CIMTimeout)
 		}
 		return b.String(), nil
 	}

@@ -19,7 +19,7 @@ func TestWriteConfig(t *testing.T) {
 		module  string // module of target sim-b
 		cim     bool
 	}{
-		{"per array with CIM", ConfigOptions{CIM: true, Timeout: 2 * time.Second, MaxOutputBytes: 1 << 20,
+		{"per array with CIM", ConfigOptions{CIM: true, SSHTimeout: 2 * time.Second, CIMTimeout: 3 * time.Second, MaxOutputBytes: 1 << 20,
 			Lab: map[string]bool{"sim-a": true, "sim-b": false}}, []string{"default", "sim-a", "sim-b"}, "sim-b", true},
 		{"per array, SSH only", ConfigOptions{}, []string{"default", "sim-a", "sim-b"}, "sim-b", false},
 		{"shared module", ConfigOptions{SharedModule: true, CIM: true}, []string{"default"}, "default", false},
@@ -62,8 +62,11 @@ func TestWriteConfig(t *testing.T) {
 				} else if tc.cim && (m.CIM.URL != a.CIMURL || m.CIM.Password.Reveal() != a.Password) {
 					t.Errorf("target %s CIM %+v, want URL %s and the array's password", a.Name, m.CIM, a.CIMURL)
 				}
-				if tc.o.Timeout != 0 && m.SSH.Timeout != tc.o.Timeout {
-					t.Errorf("ssh timeout %s, want %s", m.SSH.Timeout, tc.o.Timeout)
+				if tc.o.SSHTimeout != 0 && m.SSH.Timeout != tc.o.SSHTimeout {
+					t.Errorf("ssh timeout %s, want %s", m.SSH.Timeout, tc.o.SSHTimeout)
+				}
+				if tc.o.CIMTimeout != 0 && m.CIM.Timeout != tc.o.CIMTimeout {
+					t.Errorf("cim timeout %s, want %s", m.CIM.Timeout, tc.o.CIMTimeout)
 				}
 				if tc.o.MaxOutputBytes != 0 && m.SSH.MaxOutputBytes != tc.o.MaxOutputBytes {
 					t.Errorf("max_output_bytes %d, want %d", m.SSH.MaxOutputBytes, tc.o.MaxOutputBytes)

@@ -140,22 +140,14 @@ func BenchmarkProbeSSH(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer sim.Close()
-	arr, _ := sim.Array("a")
-	dir := b.TempDir()
-	files := map[string]string{
-		"pw":          fakearray.DefaultPassword + "\n",
-		"known_hosts": string(sim.KnownHosts()),
-		"rcopy.yml": "modules:\n  default:\n    ssh: {user: " + fakearray.DefaultUser + ", password_file: pw, known_hosts_file: known_hosts, timeout: 20s}\n" +
-			"targets:\n  a: {address: \"" + arr.SSHAddress + "\", module: default}\n",
-	}
-	for name, data := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o600); err != nil {
-			b.Fatal(err)
-		}
+	cfg, err := sim.WriteConfig(b.TempDir(), fakearray.ConfigOptions{Arrays: []string{"a"}, SharedModule: true,
+		SSHTimeout: 20 * time.Second})
+	if err != nil {
+		b.Fatal(err)
 	}
 	src := newSSHSources(slog.New(slog.DiscardHandler))
 	defer src.Close()
-	e := newExporter(slog.New(slog.DiscardHandler), filepath.Join(dir, "rcopy.yml"), "", false, 500*time.Millisecond, src)
+	e := newExporter(slog.New(slog.DiscardHandler), cfg, "", false, 500*time.Millisecond, src)
 	if err := e.reload(); err != nil {
 		b.Fatal(err)
 	}

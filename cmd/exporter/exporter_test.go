@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/threepar/rcopy-exporter/collector"
 	"github.com/threepar/rcopy-exporter/config"
+	"github.com/threepar/rcopy-exporter/internal/testtool"
 )
 
 // The password the test configurations' secret files hold; it must never
@@ -112,25 +112,8 @@ type testExporter struct {
 	e       *exporter
 	src     *fakeSources
 	srv     *httptest.Server
-	logs    *syncBuffer
+	logs    *testtool.SyncBuffer
 	cfgPath string
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func newTestExporter(t *testing.T, runners map[string]*fakeRunner) *testExporter {
@@ -142,7 +125,7 @@ func newTestExporter(t *testing.T, runners map[string]*fakeRunner) *testExporter
 	if runners == nil {
 		runners = map[string]*fakeRunner{"10.0.0.1:22": {out: healthy}}
 	}
-	te := &testExporter{src: &fakeSources{runners: runners}, logs: &syncBuffer{}}
+	te := &testExporter{src: &fakeSources{runners: runners}, logs: &testtool.SyncBuffer{}}
 	te.cfgPath = testConfig(t, t.TempDir(), twoTargets)
 	logger := slog.New(slog.NewTextHandler(te.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	te.e = newExporter(logger, te.cfgPath, "", false, 500*time.Millisecond, te.src)
@@ -511,7 +494,7 @@ func TestCIMClientErrorIsCIMStage(t *testing.T) {
 `), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
+	logs := &testtool.SyncBuffer{}
 	src := &fakeSSHRealCIM{fakeSources: &fakeSources{runners: map[string]*fakeRunner{"10.0.0.1:22": {out: healthy}}}}
 	e := newExporter(slog.New(slog.NewTextHandler(logs, nil)), cfg, "", false, 0, src)
 	if err := e.reload(); err != nil {

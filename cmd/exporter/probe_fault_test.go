@@ -8,8 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -23,6 +21,7 @@ import (
 
 	"github.com/threepar/rcopy-exporter/collector"
 	"github.com/threepar/rcopy-exporter/fakearray"
+	"github.com/threepar/rcopy-exporter/internal/testtool"
 )
 
 // faultLab is the exporter with its production sources (sshrun.Pool, CIM
@@ -34,54 +33,29 @@ type faultLab struct {
 	e    *exporter
 	src  *sshSources
 	srv  *httptest.Server
-	logs *syncBuffer
+	logs *testtool.SyncBuffer
 	dir  string
 }
 
 // faultLabOptions tune a faultLab.
 type faultLabOptions struct {
-	sshTimeout     string // module ssh timeout (default 10s)
-	maxOutputBytes int    // module ssh max_output_bytes (0: the default)
+	maxOutputBytes int // module ssh max_output_bytes (0: the default)
 	offset         time.Duration
 	scenario       *fakearray.Scenario // nil: the built-in pair
 }
 
 func startFaultLab(t testing.TB, o faultLabOptions) *faultLab {
 	t.Helper()
-	if o.sshTimeout == "" {
-		o.sshTimeout = "10s"
-	}
 	sim, err := fakearray.Start(context.Background(), o.scenario, fakearray.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { sim.Close() })
-	l := &faultLab{sim: sim, logs: &syncBuffer{}, dir: t.TempDir()}
-	write := func(name, data string) string {
-		p := filepath.Join(l.dir, name)
-		if err := os.WriteFile(p, []byte(data), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
+	l := &faultLab{sim: sim, logs: &testtool.SyncBuffer{}, dir: t.TempDir()}
+	cfg, err := sim.WriteConfig(l.dir, fakearray.ConfigOptions{CIM: true, MaxOutputBytes: int64(o.maxOutputBytes)})
+	if err != nil {
+		t.Fatal(err)
 	}
-	kh := write("known_hosts", string(sim.KnownHosts()))
-	var modules, targets strings.Builder
-	for i, a := range sim.Arrays() {
-		pw := write(a.Name+".pw", a.Password+"\n")
-		ssh := fmt.Sprintf("    ssh: {user: %q, password_file: %q, known_hosts_file: %q, timeout: %s", a.User, pw, kh, o.sshTimeout)
-		if o.maxOutputBytes > 0 {
-			ssh += fmt.Sprintf(", max_output_bytes: %d", o.maxOutputBytes)
-		}
-		ssh += "}\n"
-		if i == 0 {
-			// "default" serves HOST:PORT probes of every array (same user
-			// and password on both simulated arrays); no CIM.
-			fmt.Fprintf(&modules, "  default:\n%s", ssh)
-		}
-		fmt.Fprintf(&modules, "  %s:\n%s    cim: {url: %q, user: %q, password_file: %q, timeout: 10s}\n", a.Name, ssh, a.CIMURL, a.User, pw)
-		fmt.Fprintf(&targets, "  %s: {address: %q, module: %s}\n", a.Name, a.SSHAddress, a.Name)
-	}
-	cfg := write("rcopy.yml", "modules:\n"+modules.String()+"targets:\n"+targets.String())
 
 	logger := slog.New(slog.NewTextHandler(l.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	l.src = newSSHSources(logger)

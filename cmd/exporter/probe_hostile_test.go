@@ -93,7 +93,7 @@ func TestProbeHostileArrayOutput(t *testing.T) {
 `), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
+	logs := &testtool.SyncBuffer{}
 	src := newSSHSources(slog.New(slog.NewTextHandler(logs, nil)))
 	defer src.Close()
 	e := newExporter(slog.New(slog.NewTextHandler(logs, nil)), cfg, "", false, 0, src)

@@ -18,6 +18,8 @@ import (
 
 	gliderssh "github.com/gliderlabs/ssh"
 	gossh "golang.org/x/crypto/ssh"
+
+	"github.com/threepar/rcopy-exporter/internal/testtool"
 )
 
 // /probe takes any HOST:PORT, so whoever can reach it can point the
@@ -107,7 +109,7 @@ func TestProbeOfRogueHostSendsNoCredentials(t *testing.T) {
 `), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
+	logs := &testtool.SyncBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	src := newSSHSources(logger)
 	defer src.Close()

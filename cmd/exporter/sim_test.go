@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/threepar/rcopy-exporter/fakearray"
+	"github.com/threepar/rcopy-exporter/internal/testtool"
 )
 
 // The exporter's real sources (sshrun.Pool, CIM clients) against the
@@ -17,7 +18,7 @@ import (
 // and reloads, faults turned into stages, deadlines, and no password in any
 // log line or page.
 func TestRealSourcesAgainstSimulation(t *testing.T) {
-	logs := &syncBuffer{}
+	logs := &testtool.SyncBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

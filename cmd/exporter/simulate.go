@@ -6,8 +6,6 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"path/filepath"
-	"strconv"
 	"strings"
 
 	"github.com/threepar/rcopy-exporter/fakearray"
@@ -38,53 +36,20 @@ func startSimulation(ctx context.Context, logger *slog.Logger) (s *simulation, e
 		_ = sim.Close()
 		return nil, err
 	}
-	s = &simulation{sim: sim, dir: dir, configFile: filepath.Join(dir, "rcopy.yml")}
+	s = &simulation{sim: sim, dir: dir}
 	defer func() {
 		if err != nil {
 			s.Close()
 		}
 	}()
 
-	write := func(name string, data []byte) (string, error) {
-		p := filepath.Join(dir, name)
-		return p, os.WriteFile(p, data, 0o600)
-	}
-	knownHosts, err := write("known_hosts", sim.KnownHosts())
-	if err != nil {
-		return nil, err
-	}
-	var modules, targets strings.Builder
 	arrays := sim.Arrays()
-	for i, a := range arrays {
-		pwFile, err := write(a.Name+".password", []byte(a.Password+"\n"))
-		if err != nil {
-			return nil, err
-		}
-		ssh := fmt.Sprintf(`    ssh:
-      user: %s
-      password_file: %s
-      known_hosts_file: %s
-      timeout: 10s
-`, strconv.Quote(a.User), strconv.Quote(pwFile), strconv.Quote(knownHosts))
-		if i == 0 {
-			fmt.Fprintf(&modules, "  default:\n%s", ssh)
-		}
-		fmt.Fprintf(&modules, "  %s:\n%s", strconv.Quote(a.Name), ssh)
-		if a.CIMURL != "" {
-			fmt.Fprintf(&modules, `    cim:
-      url: %s
-      namespace: root/tpd
-      user: %s
-      password_file: %s
-      timeout: 10s
-`, strconv.Quote(a.CIMURL), strconv.Quote(a.User), strconv.Quote(pwFile))
-		}
-		fmt.Fprintf(&targets, "  %s: {address: %s, module: %s, lab: true}\n",
-			strconv.Quote(a.Name), strconv.Quote(a.SSHAddress), strconv.Quote(a.Name))
+	lab := map[string]bool{}
+	for _, a := range arrays {
+		lab[a.Name] = true
 	}
-	cfg := "# Written by exporter --simulate for the in-process simulated arrays.\nmodules:\n" +
-		modules.String() + "targets:\n" + targets.String()
-	if _, err := write("rcopy.yml", []byte(cfg)); err != nil {
+	if s.configFile, err = sim.WriteConfig(dir, fakearray.ConfigOptions{CIM: true, Lab: lab,
+		Comment: "Written by exporter --simulate for the in-process simulated arrays."}); err != nil {
 		return nil, err
 	}
 	for _, a := range arrays {

@@ -3,9 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -109,21 +106,10 @@ func startFaultLab(t *testing.T) (*fakearray.Sim, string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { sim.Close() })
-	dir := t.TempDir()
-	write := func(name, data string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(data), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
+	cfg, err := sim.WriteConfig(t.TempDir(), fakearray.ConfigOptions{SSHTimeout: 2 * time.Second,
+		CIMTimeout: 2 * time.Second, MaxOutputBytes: 1 << 20, CIM: true})
+	if err != nil {
+		t.Fatal(err)
 	}
-	kh := write("known_hosts", string(sim.KnownHosts()))
-	var modules, targets strings.Builder
-	for _, a := range sim.Arrays() {
-		pw := write(a.Name+".pw", a.Password+"\n")
-		fmt.Fprintf(&modules, "  %s:\n    ssh: {user: %s, password_file: %s, known_hosts_file: %s, timeout: 2s, max_output_bytes: 1048576}\n", a.Name, a.User, pw, kh)
-		fmt.Fprintf(&modules, "    cim: {url: %q, user: %s, password_file: %s, timeout: 2s}\n", a.CIMURL, a.User, pw)
-		fmt.Fprintf(&targets, "  %s: {address: %q, module: %s}\n", a.Name, a.SSHAddress, a.Name)
-	}
-	return sim, write("rcopy.yml", "modules:\n"+modules.String()+"targets:\n"+targets.String())
+	return sim, cfg
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -43,25 +42,12 @@ func startLab(t *testing.T, o labOptions) *lab {
 	}
 	t.Cleanup(func() { sim.Close() })
 	dir := t.TempDir()
-	write := func(name, data string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(data), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
+	arrays := sim.Arrays()
+	cfg, err := sim.WriteConfig(dir, fakearray.ConfigOptions{SSHTimeout: 5 * time.Second, CIMTimeout: 5 * time.Second,
+		CIM: !o.noCIM, Lab: map[string]bool{arrays[0].Name: true, arrays[1].Name: o.secondary}})
+	if err != nil {
+		t.Fatal(err)
 	}
-	kh := write("known_hosts", string(sim.KnownHosts()))
-	var modules, targets strings.Builder
-	for i, a := range sim.Arrays() {
-		pw := write(a.Name+".pw", a.Password+"\n")
-		fmt.Fprintf(&modules, "  %s:\n    ssh: {user: %s, password_file: %s, known_hosts_file: %s, timeout: 5s}\n", a.Name, a.User, pw, kh)
-		if !o.noCIM {
-			fmt.Fprintf(&modules, "    cim: {url: %q, user: %s, password_file: %s, timeout: 5s}\n", a.CIMURL, a.User, pw)
-		}
-		isLab := i == 0 || o.secondary
-		fmt.Fprintf(&targets, "  %s: {address: %q, module: %s, lab: %t}\n", a.Name, a.SSHAddress, a.Name, isLab)
-	}
-	cfg := write("rcopy.yml", "modules:\n"+modules.String()+"targets:\n"+targets.String())
 	return &lab{sim: sim, config: cfg, dir: dir}
 }
 

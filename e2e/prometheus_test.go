@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -16,7 +15,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -195,33 +193,11 @@ func buildExporter(t *testing.T, dir string) string {
 // port), files as in a real deployment (password files, known_hosts).
 func writeExporterConfig(t *testing.T, dir string, sim *fakearray.Sim) string {
 	t.Helper()
-	write := func(name string, data []byte) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, data, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
+	cfg, err := sim.WriteConfig(dir, fakearray.ConfigOptions{CIM: true})
+	if err != nil {
+		t.Fatal(err)
 	}
-	knownHosts := write("known_hosts", sim.KnownHosts())
-	var modules, targets strings.Builder
-	for _, a := range sim.Arrays() {
-		pw := write(a.Name+".password", []byte(a.Password+"\n"))
-		fmt.Fprintf(&modules, `  %[1]q:
-    ssh:
-      user: %[2]q
-      password_file: %[3]q
-      known_hosts_file: %[4]q
-      timeout: 10s
-    cim:
-      url: %[5]q
-      namespace: root/tpd
-      user: %[2]q
-      password_file: %[3]q
-      timeout: 10s
-`, a.Name, a.User, pw, knownHosts, a.CIMURL)
-		fmt.Fprintf(&targets, "  %q: {address: %q, module: %q}\n", a.Name, a.SSHAddress, a.Name)
-	}
-	return write("rcopy.yml", []byte("modules:\n"+modules.String()+"targets:\n"+targets.String()))
+	return cfg
 }
 
 // writeRulesCopy writes alerts/rcopy.rules.yml with every for: set to 0s:
@@ -357,14 +333,14 @@ func writePrometheusConfig(t *testing.T, path, exporterAddr string) {
 type process struct {
 	name   string
 	cmd    *exec.Cmd
-	logs   *logBuffer
+	logs   *testtool.SyncBuffer
 	exited chan struct{} // closed when the process has ended
 	err    error         // Wait's result, valid once exited is closed
 }
 
 func startProcess(t *testing.T, name, bin string, args ...string) *process {
 	t.Helper()
-	p := &process{name: name, cmd: exec.Command(bin, args...), logs: &logBuffer{}, exited: make(chan struct{})}
+	p := &process{name: name, cmd: exec.Command(bin, args...), logs: &testtool.SyncBuffer{}, exited: make(chan struct{})}
 	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
 	endWithTest(p.cmd)
 	if err := p.cmd.Start(); err != nil {
@@ -410,23 +386,6 @@ func (p *process) waitLog(t *testing.T, re *regexp.Regexp) string {
 			t.Fatalf("no %s in the %s log after %s:\n%s", re, p.name, waitLimit, p.logs)
 		}
 	}
-}
-
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // prometheusServer is a running Prometheus and its HTTP API.

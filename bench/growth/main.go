@@ -112,16 +112,9 @@ func measure(ctx context.Context, dir, exporterBin string, volumes, rounds int) 
 	if err := os.MkdirAll(sub, 0o700); err != nil {
 		return row{}, err
 	}
+	cfgFile, err := sim.WriteConfig(sub, fakearray.ConfigOptions{Arrays: []string{"big-a"}, SharedModule: true,
+		SSHTimeout: 20 * time.Second})
 	knownHosts := filepath.Join(sub, "known_hosts")
-	pwFile := filepath.Join(sub, "password")
-	if err := os.WriteFile(knownHosts, sim.KnownHosts(), 0o600); err != nil {
-		return row{}, err
-	}
-	if err := os.WriteFile(pwFile, []byte(fakearray.DefaultPassword+"\n"), 0o600); err != nil {
-		return row{}, err
-	}
-	cfgFile, err := harness.WriteExporterConfig(sub, harness.Auth{User: fakearray.DefaultUser, PasswordFile: pwFile},
-		knownHosts, []harness.Target{{Name: "big-a", Address: arr.SSHAddress}})
 	if err != nil {
 		return row{}, err
 	}

@@ -77,12 +77,9 @@ func run(ctx context.Context, rounds, warmup, groups, volumes int, exporterBin s
 	}
 	defer sim.Close()
 	arr, _ := sim.Array("big-a")
+	cfgFile, err := sim.WriteConfig(dir, fakearray.ConfigOptions{Arrays: []string{"big-a"}, SharedModule: true,
+		SSHTimeout: 20 * time.Second, PrivateKeyFile: key.File, User: fakearray.DefaultUser})
 	knownHosts := filepath.Join(dir, "known_hosts")
-	if err := os.WriteFile(knownHosts, sim.KnownHosts(), 0o600); err != nil {
-		return err
-	}
-	cfgFile, err := harness.WriteExporterConfig(dir, harness.Auth{User: fakearray.DefaultUser, PrivateKeyFile: key.File},
-		knownHosts, []harness.Target{{Name: "big-a", Address: arr.SSHAddress}})
 	if err != nil {
 		return err
 	}

@@ -15,7 +15,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -75,19 +74,7 @@ func run(ctx context.Context, p params) error {
 	}
 	defer sim.Close()
 	arrays := sim.Arrays()
-	knownHosts := filepath.Join(dir, "known_hosts")
-	pwFile := filepath.Join(dir, "password")
-	if err := os.WriteFile(knownHosts, sim.KnownHosts(), 0o600); err != nil {
-		return err
-	}
-	if err := os.WriteFile(pwFile, []byte(fakearray.DefaultPassword+"\n"), 0o600); err != nil {
-		return err
-	}
-	targets := make([]harness.Target, len(arrays))
-	for i, a := range arrays {
-		targets[i] = harness.Target{Name: a.Name, Address: a.SSHAddress}
-	}
-	cfgFile, err := harness.WriteExporterConfig(dir, harness.Auth{User: fakearray.DefaultUser, PasswordFile: pwFile}, knownHosts, targets)
+	cfgFile, err := sim.WriteConfig(dir, fakearray.ConfigOptions{SharedModule: true, SSHTimeout: 20 * time.Second})
 	if err != nil {
 		return err
 	}
@@ -103,10 +90,10 @@ func run(ctx context.Context, p params) error {
 	// Warm-up: every array once (the exporter dials each array's SSH
 	// server), as fast as the exporter allows with 32 at a time.
 	warmStart := time.Now()
-	warm := make([]sample, len(targets))
+	warm := make([]sample, len(arrays))
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 32)
-	for i, t := range targets {
+	for i, t := range arrays {
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
@@ -145,13 +132,13 @@ func run(ctx context.Context, p params) error {
 	start := time.Now()
 	runCtx, cancel := context.WithTimeout(ctx, p.duration)
 	defer cancel()
-	results := make([][]sample, len(targets))
+	results := make([][]sample, len(arrays))
 	var inFlight, peakInFlight atomic.Int64
-	for i, t := range targets {
+	for i, t := range arrays {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			offset := time.Duration(int64(p.interval) * int64(i) / int64(len(targets)))
+			offset := time.Duration(int64(p.interval) * int64(i) / int64(len(arrays)))
 			next := start.Add(offset)
 			for {
 				select {

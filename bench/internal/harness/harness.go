@@ -1,7 +1,7 @@
 // Package harness is what the measurement programs under bench/ share:
-// building and starting the exporter binary, writing its configuration for a
-// running simulation, reading a process's CPU time and memory from /proc,
-// and summarising latencies. It runs on Linux, on 127.0.0.1 only.
+// building and starting the exporter binary (fakearray's Sim.WriteConfig
+// writes its configuration), reading a process's CPU time and memory from
+// /proc, and summarising latencies. It runs on Linux, on 127.0.0.1 only.
 package harness
 
 import (
@@ -85,39 +85,6 @@ func NewClientKey(dir string) (*ClientKey, error) {
 	}
 	line := strings.TrimSpace(string(ssh.MarshalAuthorizedKey(signer.PublicKey())))
 	return &ClientKey{File: file, AuthorizedKey: line, Signer: signer}, nil
-}
-
-// Target is one array as the exporter's configuration names it.
-type Target struct {
-	Name, Address string
-}
-
-// Auth is how the exporter logs in: PasswordFile or PrivateKeyFile.
-type Auth struct {
-	User           string
-	PasswordFile   string
-	PrivateKeyFile string
-}
-
-// WriteExporterConfig writes dir/rcopy.yml with one module "default" (SSH
-// only, host keys from knownHostsFile) and the given targets.
-func WriteExporterConfig(dir string, auth Auth, knownHostsFile string, targets []Target) (string, error) {
-	var b strings.Builder
-	b.WriteString("modules:\n  default:\n    ssh:\n")
-	fmt.Fprintf(&b, "      user: %s\n", auth.User)
-	if auth.PasswordFile != "" {
-		fmt.Fprintf(&b, "      password_file: %s\n", auth.PasswordFile)
-	}
-	if auth.PrivateKeyFile != "" {
-		fmt.Fprintf(&b, "      private_key_file: %s\n", auth.PrivateKeyFile)
-	}
-	fmt.Fprintf(&b, "      known_hosts_file: %s\n      timeout: 20s\n", knownHostsFile)
-	b.WriteString("targets:\n")
-	for _, t := range targets {
-		fmt.Fprintf(&b, "  %s: {address: %q, module: default}\n", t.Name, t.Address)
-	}
-	file := filepath.Join(dir, "rcopy.yml")
-	return file, os.WriteFile(file, []byte(b.String()), 0o600)
 }
 
 // Exporter is a running exporter process.

@@ -11,6 +11,8 @@
 //
 // Start serves each array on its own SSH and CIM listeners; ArrayDown
 // closes them (connection refused) and ArrayUp binds the same ports again.
+// Sim.WriteConfig writes the exporter/checker configuration for the running
+// arrays (rcopy.yml, password files, known_hosts), as a user would have it.
 // The user "simadmin" runs simctl on any array's SSH port. See the README
 // section "Simulator (fakearray)" for commands, faults and decisions where
 // the real CLI's behaviour is not known exactly.

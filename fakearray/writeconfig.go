@@ -2,6 +2,7 @@ package fakearray
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -20,7 +21,8 @@ type ConfigOptions struct {
 	// MaxOutputBytes caps a command's output (ssh.max_output_bytes); 0
 	// leaves the configuration's default.
 	MaxOutputBytes int64
-	// CIM adds a cim: section (the array's own CIM URL) to each array's module.
+	// CIM adds a cim: section (the array's own CIM URL and password) to
+	// each array's module; not with SharedModule or PrivateKeyFile.
 	CIM bool
 	// Lab sets `lab:` of the named targets; arrays not in it get none
 	// (false).
@@ -76,6 +78,9 @@ func (s *Sim) WriteConfig(dir string, o ConfigOptions) (string, error) {
 			user = cmp.Or(o.User, DefaultUser)
 			auth = "      private_key_file: " + strconv.Quote(o.PrivateKeyFile) + "\n"
 		} else {
+			if a.User == "" {
+				return "", fmt.Errorf("fakearray: array %s has no password user; set ConfigOptions.PrivateKeyFile", a.Name)
+			}
 			cred := [2]string{a.User, a.Password}
 			pw, ok := passwordFiles[cred]
 			if !ok {
@@ -116,6 +121,9 @@ func (s *Sim) WriteConfig(dir string, o ConfigOptions) (string, error) {
 	cfg.WriteString("  default:\n" + m)
 	if !o.SharedModule {
 		for _, a := range arrays {
+			if a.Name == "default" {
+				return "", errors.New(`fakearray: an array named "default" needs ConfigOptions.SharedModule`)
+			}
 			m, err := module(a)
 			if err != nil {
 				return "", err

@@ -1,6 +1,9 @@
 package parser
 
-import "strconv"
+import (
+	"strconv"
+	"strings"
+)
 
 // Error is what Parse returns for input it cannot read: the 1-based line of
 // the input and what was expected there.
@@ -21,4 +24,30 @@ func quote(s string) string {
 		return strconv.Quote(s[:maxQuote]) + "..."
 	}
 	return strconv.Quote(s)
+}
+
+// escapeControls writes control characters of msg as Go escapes: values
+// that are not quoted (a header's column names, say) may hold a stray CR,
+// and the message must stay one line.
+func escapeControls(msg string) string {
+	clean := true
+	for i := 0; i < len(msg); i++ {
+		if msg[i] < 0x20 || msg[i] == 0x7f {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return msg
+	}
+	var b strings.Builder
+	for i := 0; i < len(msg); i++ {
+		if c := msg[i]; c < 0x20 || c == 0x7f {
+			q := strconv.QuoteRune(rune(c)) // e.g. '\r' or '\x00'
+			b.WriteString(q[1 : len(q)-1])
+		} else {
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }

@@ -121,7 +121,7 @@ func (p *parser) errf(line int, format string, args ...any) *Error {
 	if line < 1 {
 		line = 1
 	}
-	return &Error{Line: line, Msg: fmt.Sprintf(format, args...)}
+	return &Error{Line: line, Msg: escapeControls(fmt.Sprintf(format, args...))}
 }
 
 // knownSection returns the section name of a title line, or "".

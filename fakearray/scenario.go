@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/threepar/rcopy-exporter/expected"
 )
 
 // Scenario describes the simulated arrays, the remote copy targets between
@@ -225,13 +227,14 @@ func ParseScenario(data []byte, name string) (*Scenario, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(sc); err != nil && !errors.Is(err, io.EOF) {
-		return nil, yamlErr(name, err)
+		return nil, expected.YAMLError(name, err) // "sim.yml:7: ..."
 	}
 	sc.source = name
 	if err := sc.normalize(); err != nil {
 		var ie *itemError
 		if errors.As(err, &ie) {
-			if line := itemLine(data, ie.section, ie.index); line > 0 {
+			if lines := expected.ItemLines(data, ie.section); ie.index >= 0 && ie.index < len(lines) {
+				line := lines[ie.index]
 				return nil, fmt.Errorf("%s:%d: %w", name, line, ie.err)
 			}
 			return nil, fmt.Errorf("%s: %w", name, ie.err)
@@ -254,33 +257,6 @@ func (e *itemError) Unwrap() error { return e.err }
 
 func itemErr(section string, index int, err error) error {
 	return &itemError{section: section, index: index, err: err}
-}
-
-// itemLine is the line of item index of the top-level list key; 0 when
-// unknown (e.g. a generated item).
-func itemLine(data []byte, key string, index int) int {
-	var doc yaml.Node
-	if yaml.Unmarshal(data, &doc) != nil || len(doc.Content) == 0 {
-		return 0
-	}
-	m := doc.Content[0]
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		if m.Content[i].Value == key && index < len(m.Content[i+1].Content) {
-			return m.Content[i+1].Content[index].Line
-		}
-	}
-	return 0
-}
-
-var yamlLineRE = regexp.MustCompile(`^(?:yaml: )?(?:unmarshal errors:\n\s*)?line (\d+): `)
-
-// yamlErr turns "yaml: line 7: ..." into "sim.yml:7: ...".
-func yamlErr(name string, err error) error {
-	msg := err.Error()
-	if m := yamlLineRE.FindStringSubmatchIndex(msg); m != nil {
-		return fmt.Errorf("%s:%s: %s", name, msg[m[2]:m[3]], strings.TrimSpace(msg[m[1]:]))
-	}
-	return fmt.Errorf("%s: %w", name, err)
 }
 
 var (

@@ -54,7 +54,7 @@ func TestExampleScenarioLoads(t *testing.T) {
 
 func TestScenarioErrorsNameFileAndLine(t *testing.T) {
 	cases := []struct{ yaml, want string }{
-		{"arrays:\n  - name: a\n    sistem_id: 1\n", "sim.yml:3: field sistem_id not found"},
+		{"arrays:\n  - name: a\n    sistem_id: 1\n", "sim.yml:3: unknown key \"sistem_id\""},
 		{"transition_delay: soon\n", "sim.yml:1: "},
 		{"arrays:\n  - name: a\n    system_id: 1\n    users: [{name: u, password: p}]\n  - name: a\n    system_id: 2\n    users: [{name: u, password: p}]\n",
 			`sim.yml:5: array "a" defined twice`},

@@ -44,7 +44,7 @@ func TestRunRefusesBadInput(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--config", bad}, "sim.yml:3: field sistem_id not found"},
+		{[]string{"--config", bad}, "sim.yml:3: unknown key \"sistem_id\""},
 		{[]string{"--inject", "sim-a:bogus"}, `unknown fault "bogus"`},
 		{[]string{"--inject", "nope:hang"}, `no array "nope"`},
 		{[]string{"--ssh.listen-address", "127.0.0.1:0", "--ssh.listen-address", "127.0.0.1:0", "--ssh.listen-address", "127.0.0.1:0"}, "more listen addresses than arrays"},

@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"strings"
@@ -56,6 +57,36 @@ func BenchmarkCollect(b *testing.B) {
 		mfs, err := reg.Gather()
 		if err != nil || !c.Up() || len(mfs) < 15 {
 			b.Fatalf("gather: %v, up %v, %d families", err, c.Up(), len(mfs))
+		}
+	}
+}
+
+// BenchmarkWriteText is what /probe does on a cache miss for the same
+// probe: fetch (from memory here), parse, evaluate, write the text answer.
+func BenchmarkWriteText(b *testing.B) {
+	out, vols := bigArray(300, 8)
+	opts := Options{Runner: &fakeRunner{out: out}, CIM: &fakeCIM{vols: vols}}
+	b.SetBytes(int64(len(out)))
+	b.ReportAllocs()
+	var buf bytes.Buffer
+	for b.Loop() {
+		buf.Reset()
+		if !New(context.Background(), opts).Fetch().WriteText(&buf) {
+			b.Fatal("probe failed")
+		}
+	}
+	b.ReportMetric(float64(buf.Len()), "answer-bytes")
+}
+
+// BenchmarkKey is what /probe does on a cache hit besides the I/O.
+func BenchmarkKey(b *testing.B) {
+	out, vols := bigArray(300, 8)
+	opts := Options{Runner: &fakeRunner{out: out}, CIM: &fakeCIM{vols: vols}}
+	b.SetBytes(int64(len(out)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, ok := New(context.Background(), opts).Fetch().Key(); !ok {
+			b.Fatal("no key")
 		}
 	}
 }

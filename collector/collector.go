@@ -46,7 +46,9 @@ type Options struct {
 }
 
 // Collector probes one array (and module) each time it is collected. Create
-// one per probe and register it in a fresh registry; ctx bounds the probe.
+// one per probe and register it in a fresh registry, or call Fetch and
+// write the answer with the Probe it returns (what /probe does); ctx
+// bounds the probe.
 type Collector struct {
 	ctx  context.Context
 	opts Options
@@ -73,17 +75,17 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 
 // Collect probes the array and sends the resulting metrics.
 func (c *Collector) Collect(ch chan<- prometheus.Metric) {
-	start := time.Now()
-	res := c.probe(c.ctx)
-	c.up.Store(res.stage == "")
-	emit(ch, res, c.opts, time.Since(start))
+	p := c.Fetch()
+	p.finish()
+	emit(ch, p.res, c.opts, p.Elapsed())
 }
 
-// Up reports whether the last Collect succeeded (threepar_rcopy_up 1).
+// Up reports whether the last probe succeeded (threepar_rcopy_up 1).
 func (c *Collector) Up() bool { return c.up.Load() }
 
 // probeResult is what one probe learned.
 type probeResult struct {
+	data    []byte         // showrcopy's output; nil when SSH failed
 	out     *parser.Output // nil when SSH or parse failed
 	cim     []cim.RemoteCopyVolume
 	cimRead bool   // the CIM values were read (cim is meaningful)
@@ -91,7 +93,9 @@ type probeResult struct {
 	err     error
 }
 
-func (c *Collector) probe(ctx context.Context) probeResult {
+// fetch does the probe's I/O: showrcopy through the Runner and, when
+// configured, the CIM read. It neither parses nor logs (finish does).
+func (c *Collector) fetch(ctx context.Context) probeResult {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
@@ -110,20 +114,19 @@ func (c *Collector) probe(ctx context.Context) probeResult {
 		}()
 	}
 
-	res := c.showrcopy(ctx)
-	if res.stage != "" {
+	data, err := c.opts.Runner.Run(ctx, Command)
+	if err != nil {
 		cancel()
 		if cimDone != nil {
 			<-cimDone // never leave the goroutine behind
 		}
-		c.logFailure(res)
-		return res
+		return probeResult{stage: sshStage(err), err: err}
 	}
+	res := probeResult{data: data}
 	if cimDone != nil {
 		a := <-cimDone
 		if a.err != nil {
 			res.stage, res.err = StageCIM, a.err
-			c.logFailure(res)
 			return res
 		}
 		res.cim, res.cimRead = a.vols, true
@@ -131,16 +134,18 @@ func (c *Collector) probe(ctx context.Context) probeResult {
 	return res
 }
 
-func (c *Collector) showrcopy(ctx context.Context) probeResult {
-	data, err := c.opts.Runner.Run(ctx, Command)
-	if err != nil {
-		return probeResult{stage: sshStage(err), err: err}
+// parse parses the fetched output. A parse failure outranks a CIM
+// failure: nothing of the array is known then.
+func (c *Collector) parse(res probeResult) probeResult {
+	if res.data == nil || res.out != nil {
+		return res
 	}
-	out, err := parser.Parse(data)
+	out, err := parser.Parse(res.data)
 	if err != nil {
-		return probeResult{stage: StageParse, err: fmt.Errorf("parsing %s output: %w", Command, err)}
+		return probeResult{data: res.data, stage: StageParse, err: fmt.Errorf("parsing %s output: %w", Command, err)}
 	}
-	return probeResult{out: out}
+	res.out = out
+	return res
 }
 
 // sshStage maps a Runner error to its stage; errors that do not say (a

@@ -20,9 +20,13 @@ import (
 // break the whole /probe answer.
 func emit(ch chan<- prometheus.Metric, res probeResult, opts Options, took time.Duration) {
 	series := newSeriesMaker()
-	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
+	emitTo(func(d *prometheus.Desc, v float64, labels ...string) {
 		ch <- series.gauge(d, v, labels)
-	}
+	}, res, opts, took)
+}
+
+// emitTo makes the series of one probe with gauge (see emit).
+func emitTo(gauge func(d *prometheus.Desc, v float64, labels ...string), res probeResult, opts Options, took time.Duration) {
 	gauge(descs.up, boolValue(res.stage == ""))
 	gauge(descs.duration, took.Seconds())
 	for _, s := range Stages {

@@ -33,11 +33,10 @@ func exposition(t *testing.T, mfs []*dto.MetricFamily) string {
 	return b.String()
 }
 
-// TestGatherMatchesRegistry checks that Collector.Gather returns exactly
-// what a registry holding the collector gathers, for every fixture with
-// and without CIM values, failed probes, names that are not UTF-8 and a
-// volume listed twice.
-func TestGatherMatchesRegistry(t *testing.T) {
+// collectCases are probes over every fixture with and without CIM values,
+// failed probes, names that are not UTF-8 and a volume listed twice.
+func collectCases(t *testing.T) map[string]func() Options {
+	t.Helper()
 	fixtures, err := filepath.Glob(filepath.Join("testdata", "*.txt"))
 	if err != nil || len(fixtures) == 0 {
 		t.Fatalf("no fixtures (%v)", err)
@@ -45,6 +44,15 @@ func TestGatherMatchesRegistry(t *testing.T) {
 	synced, _ := expected.Default().Row("T109-synced")
 	cases := map[string]func() Options{
 		"connect-error": func() Options { return Options{Runner: &fakeRunner{err: errors.New("dial tcp: refused")}} },
+		"cim-error": func() Options {
+			return Options{Runner: &fakeRunner{out: mustRead(t, filepath.Join("testdata", "healthy-primary.txt"))}, CIM: &fakeCIM{err: errors.New("connection refused")}}
+		},
+		"parse-error": func() Options { return Options{Runner: &fakeRunner{out: []byte("garbage\n")}} },
+		"escapes": func() Options {
+			return Options{Runner: &fakeRunner{out: []byte("Remote Copy System Information\nStatus: Started, Normal\n\n" +
+				"Target Information\n\nName    ID Type Status Options Policy\npe\"er\\x   2 IP   ready  -       mirror_config\n" +
+				"q\"t      3 IP   ready  -       mirror_config\nb\\s      4 IP   ready  -       mirror_config\n\n")}}
+		},
 		"not-utf8": func() Options {
 			return Options{Runner: &fakeRunner{out: []byte("Remote Copy System Information\nStatus: Started, Normal\n\n" +
 				"Target Information\n\nName    ID Type Status Options Policy\npeer\xff   2 IP   ready  -       mirror_config\n\n")}}
@@ -72,6 +80,13 @@ func TestGatherMatchesRegistry(t *testing.T) {
 			}
 		}
 	}
+	return cases
+}
+
+// TestGatherMatchesRegistry checks that Collector.Gather returns exactly
+// what a registry holding the collector gathers.
+func TestGatherMatchesRegistry(t *testing.T) {
+	cases := collectCases(t)
 	for name, opts := range cases {
 		t.Run(name, func(t *testing.T) {
 			direct, err := New(context.Background(), opts()).Gather()
@@ -124,4 +139,13 @@ func TestGatherReportsDuplicates(t *testing.T) {
 	if len(mfs) != 1 || len(mfs[0].Metric) != 2 {
 		t.Fatalf("want one family of two series, got %v", mfs)
 	}
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
 }

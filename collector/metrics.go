@@ -2,6 +2,7 @@ package collector
 
 import (
 	"slices"
+	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -42,6 +43,7 @@ type descriptors struct {
 	cimProgressStatus, cimRoleReversed             *prometheus.Desc
 	all                                            []*prometheus.Desc
 	names                                          []string
+	textOrder                                      []int // indexes into all, by name
 	layouts                                        map[*prometheus.Desc]labelLayout
 }
 
@@ -52,7 +54,7 @@ func newDescriptors() *descriptors {
 	add := func(name, help string, labels ...string) *prometheus.Desc {
 		full := prometheus.BuildFQName(Namespace, "", name)
 		desc := prometheus.NewDesc(full, help, labels, nil)
-		d.layouts[desc] = newLabelLayout(full, help, labels)
+		d.layouts[desc] = newLabelLayout(len(d.all), full, help, labels)
 		d.all = append(d.all, desc)
 		d.names = append(d.names, full)
 		return desc
@@ -111,6 +113,10 @@ func newDescriptors() *descriptors {
 	d.cimRoleReversed = add("volume_cim_role_reversed",
 		"1 if the CIM server reports RoleReversed true for the volume.",
 		"group", "volume")
+	for i := range d.all {
+		d.textOrder = append(d.textOrder, i)
+	}
+	slices.SortFunc(d.textOrder, func(a, b int) int { return strings.Compare(d.names[a], d.names[b]) })
 	return d
 }
 

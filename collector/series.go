@@ -26,15 +26,29 @@ type labelLayout struct {
 	name, help string
 	names      []string // variable label names, in NewDesc order
 	order      []int    // order[i]: index in names of the i-th label by name
+	index      int      // position in descs.all
+	// for the text writer: HELP and TYPE lines, and what precedes the
+	// i-th label value by name (`{group="`, `,volume="`)
+	textHead    string
+	labelPrefix []string
 }
 
-func newLabelLayout(name, help string, names []string) labelLayout {
+func newLabelLayout(index int, name, help string, names []string) labelLayout {
 	order := make([]int, len(names))
 	for i := range order {
 		order[i] = i
 	}
 	sort.SliceStable(order, func(a, b int) bool { return names[order[a]] < names[order[b]] })
-	return labelLayout{name: name, help: help, names: names, order: order}
+	prefix := make([]string, len(order))
+	for i, j := range order {
+		sep := ","
+		if i == 0 {
+			sep = "{"
+		}
+		prefix[i] = sep + names[j] + `="`
+	}
+	return labelLayout{name: name, help: help, names: names, order: order, index: index,
+		textHead: textHead(name, help), labelPrefix: prefix}
 }
 
 // gaugeSeries is one gauge sample; it satisfies prometheus.Metric.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"math"
@@ -11,9 +12,11 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/common/expfmt"
 
 	"github.com/threepar/rcopy-exporter/collector"
 	"github.com/threepar/rcopy-exporter/config"
+	"github.com/threepar/rcopy-exporter/probecache"
 )
 
 // scrapeTimeoutHeader is how Prometheus tells a target its scrape timeout.
@@ -97,8 +100,7 @@ func probeTimeout(r *http.Request, moduleTimeout, offset time.Duration) (time.Du
 	return timeout, nil
 }
 
-// probeHandler serves /probe: a fresh registry with one collector per
-// request. Array faults answer 200 with up 0; only a request the exporter
+// probeHandler serves /probe: one collector per request. Array faults answer 200 with up 0; only a request the exporter
 // cannot run answers 400.
 func (e *exporter) probeHandler(w http.ResponseWriter, r *http.Request) {
 	st := e.current()
@@ -139,12 +141,72 @@ func (e *exporter) probe(w http.ResponseWriter, r *http.Request, st *state, pt p
 		opts.CIM = src
 	}
 	c := collector.New(ctx, opts)
-	// c.Gather returns what a registry holding c would, without the
-	// registry's per-series hashing (most of a big probe's time).
-	gzipFast(promhttp.HandlerFor(c, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError, DisableCompression: true})).ServeHTTP(w, r)
-	if c.Up() {
+	format := expfmt.Negotiate(r.Header)
+	var up bool
+	if format.FormatType() == expfmt.TypeTextPlain {
+		up = e.answer(w, r, st, pt, c, format)
+	} else {
+		// Protocol buffers (what Prometheus asks for with native
+		// histograms): c.Gather returns what a registry holding c would,
+		// without the registry's per-series hashing.
+		gzipFast(promhttp.HandlerFor(c, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError, DisableCompression: true})).ServeHTTP(w, r)
+		up = c.Up()
+	}
+	if up {
 		e.probes.WithLabelValues("success").Inc()
 	} else {
 		e.probes.WithLabelValues("failure").Inc()
 	}
+}
+
+// defaultCacheBytes is --probe.cache-size's default: the answers of 500
+// arrays of 2400 volumes (about 100 KiB each, compressed) fit.
+const defaultCacheBytes = 64 << 20
+
+// answer serves a probe in the text format, which is what Prometheus asks
+// for unless it wants protocol buffers. Every probe runs showrcopy (and
+// reads CIM); when what they print is byte for byte what they printed at
+// the target's last probe, the answer is the same but for its duration, so
+// it is sent from the cache (probecache) instead of being parsed and
+// written again: a big array's answer is tens of thousands of series. It
+// reports whether the probe succeeded (up 1).
+func (e *exporter) answer(w http.ResponseWriter, r *http.Request, st *state, pt probeTarget, c *collector.Collector, format expfmt.Format) bool {
+	p := c.Fetch()
+	gz := acceptsGzip(r.Header.Get("Accept-Encoding"))
+	h := w.Header()
+	h.Set("Content-Type", string(format))
+	if !gz {
+		var body bytes.Buffer
+		up := p.WriteText(&body)
+		body.Write(collector.AppendDuration(nil, p.Elapsed()))
+		h.Set("Content-Length", strconv.Itoa(body.Len()))
+		_, _ = w.Write(body.Bytes())
+		return up
+	}
+	id := pt.name + "\x00" + pt.moduleName + "\x00" + string(format)
+	key, cacheable := p.Key()
+	var cached *probecache.Answer
+	if cacheable && e.cacheBytes > 0 {
+		cached = st.answers.Get(id, key)
+	}
+	up := true // only successful probes are cached
+	if cached != nil {
+		e.cacheHits.Inc()
+	} else {
+		var body bytes.Buffer
+		up = p.WriteText(&body)
+		cached = probecache.Compress(body.Bytes())
+		if cacheable && e.cacheBytes > 0 {
+			e.cacheMisses.Inc()
+			if up {
+				st.answers.Put(id, key, cached)
+			}
+		}
+	}
+	z := cached.Gzip(collector.AppendDuration(nil, p.Elapsed()))
+	h.Set("Content-Encoding", "gzip")
+	h.Add("Vary", "Accept-Encoding")
+	h.Set("Content-Length", strconv.Itoa(len(z)))
+	_, _ = w.Write(z)
+	return up
 }

@@ -70,7 +70,7 @@ func (s *textSink) write(b *bytes.Buffer) {
 			continue
 		}
 		l := descs.layouts[descs.all[i]]
-		slices.SortFunc(samples, func(a, b sample) int { return slices.Compare(a.labels, b.labels) })
+		slices.SortFunc(samples, compareSamples)
 		b.WriteString(l.textHead)
 		for k := range samples {
 			sm := &samples[k]
@@ -92,6 +92,19 @@ func (s *textSink) write(b *bytes.Buffer) {
 			b.Write(line)
 		}
 	}
+}
+
+// compareSamples orders series by label values (all series of a family have
+// the same label names). strings.Compare compares once where cmp.Compare,
+// which slices.Compare uses, may compare twice: the sort is a fifth of a
+// big probe.
+func compareSamples(a, b sample) int {
+	for i, v := range a.labels {
+		if c := strings.Compare(v, b.labels[i]); c != 0 {
+			return c
+		}
+	}
+	return 0
 }
 
 // appendEscaped appends a label value escaped as the text format wants:

@@ -83,11 +83,19 @@ func run(ctx context.Context, rounds, warmup, groups, volumes int, exporterBin s
 	if err != nil {
 		return err
 	}
+	// Two exporters: one as shipped, whose answers come from its cache
+	// while the array prints the same; one with the cache off, which
+	// writes every answer anew, as either does when the output changed.
 	exp, err := harness.StartExporter(ctx, exporterBin, cfgFile)
 	if err != nil {
 		return err
 	}
 	defer exp.Stop()
+	expNoCache, err := harness.StartExporter(ctx, exporterBin, cfgFile, "--probe.cache-size=0")
+	if err != nil {
+		return err
+	}
+	defer expNoCache.Stop()
 
 	// The floor: one connection, a session per poll.
 	hostKeys, err := knownhosts.New(knownHosts)
@@ -141,28 +149,42 @@ func run(ctx context.Context, rounds, warmup, groups, volumes int, exporterBin s
 	}
 
 	client := &http.Client{Timeout: 30 * time.Second}
-	var probeBytes int
-	probe := func() (time.Duration, error) {
-		r := harness.Probe(ctx, client, exp.URL, "big-a", 30*time.Second)
-		probeBytes = r.Bytes
-		return r.Took, r.Err
+	var probeBytes, wireBytes int
+	type exporterRun struct {
+		exp      *harness.Exporter
+		gunzip   []time.Duration
+		cpuStart time.Duration
+		cpu      time.Duration
+	}
+	cached, anew := &exporterRun{exp: exp}, &exporterRun{exp: expNoCache}
+	probeWith := func(er *exporterRun) func() (time.Duration, error) {
+		return func() (time.Duration, error) {
+			r := harness.Probe(ctx, client, er.exp.URL, "big-a", 30*time.Second)
+			probeBytes, wireBytes = r.Bytes, r.WireBytes
+			er.gunzip = append(er.gunzip, r.Gunzip)
+			return r.Took, r.Err
+		}
 	}
 
 	methods := []struct {
 		name string
 		poll func() (time.Duration, error)
 		took []time.Duration
-	}{{name: "exporter /probe (warm SSH connection)", poll: probe},
+	}{{name: "exporter /probe, output unchanged (answer from the cache)", poll: probeWith(cached)},
+		{name: "exporter /probe, answer written anew (--probe.cache-size=0; = output changed)", poll: probeWith(anew)},
 		{name: "floor: x/crypto/ssh exec on open connection", poll: floor},
 		{name: "fresh OpenSSH ssh per poll", poll: freshSSH}}
+	const floorRow, freshRow = 2, 3
 	if _, err := floor(); err != nil { // learns the output size
 		return err
 	}
-	var cpuStart time.Duration
 	for r := -warmup; r < rounds; r++ {
 		if r == 0 {
-			if cpuStart, err = harness.CPUTime(exp.PID()); err != nil {
-				return err
+			for _, er := range []*exporterRun{cached, anew} {
+				if er.cpuStart, err = harness.CPUTime(er.exp.PID()); err != nil {
+					return err
+				}
+				er.gunzip = nil
 			}
 		}
 		for i := range methods {
@@ -176,9 +198,12 @@ func run(ctx context.Context, rounds, warmup, groups, volumes int, exporterBin s
 			}
 		}
 	}
-	cpuEnd, err := harness.CPUTime(exp.PID())
-	if err != nil {
-		return err
+	for _, er := range []*exporterRun{cached, anew} {
+		end, err := harness.CPUTime(er.exp.PID())
+		if err != nil {
+			return err
+		}
+		er.cpu = end - er.cpuStart
 	}
 	mem, err := harness.ReadMemory(exp.PID())
 	if err != nil {
@@ -188,23 +213,37 @@ func run(ctx context.Context, rounds, warmup, groups, volumes int, exporterBin s
 	if err != nil {
 		return err
 	}
+	hits, err := harness.Metric(client, exp.URL, "threepar_rcopy_exporter_probe_cache_hits_total")
+	if err != nil {
+		return err
+	}
 
 	fmt.Printf("machine: %s\n", harness.Machine())
-	fmt.Printf("array: %d groups x %d volumes = %d volumes, showrcopy output %d bytes, /probe answer %d bytes\n",
-		groups, volumes, groups*volumes, outputLen, probeBytes)
-	fmt.Printf("rounds: %d measured (+%d warm-up) per method, interleaved; simulator in this process, exporter pid %d\n\n",
-		rounds, warmup, exp.PID())
+	fmt.Printf("array: %d groups x %d volumes = %d volumes, showrcopy output %d bytes, /probe answer %d bytes (%d gzipped)\n",
+		groups, volumes, groups*volumes, outputLen, probeBytes, wireBytes)
+	fmt.Printf("rounds: %d measured (+%d warm-up) per method, interleaved; simulator in this process, exporters pid %d and %d\n",
+		rounds, warmup, exp.PID(), expNoCache.PID())
+	fmt.Println("times: until the answer's last byte arrived (decompressing it is the client's work, below)")
+	fmt.Println()
 	fmt.Println("| method | min ms | p50 ms | p90 ms | mean ms | p50 / floor | p50 / fresh ssh |")
 	fmt.Println("|---|---:|---:|---:|---:|---:|---:|")
-	floorP50 := harness.Summarize(methods[1].took).P50
-	freshP50 := harness.Summarize(methods[2].took).P50
+	floorP50 := harness.Summarize(methods[floorRow].took).P50
+	freshP50 := harness.Summarize(methods[freshRow].took).P50
 	for _, m := range methods {
 		s := harness.Summarize(m.took)
 		fmt.Printf("| %s | %s | %s | %s | %s | %.2f | %.2f |\n", m.name, harness.MS(s.Min), harness.MS(s.P50),
 			harness.MS(s.P90), harness.MS(s.Mean), float64(s.P50)/float64(floorP50), float64(s.P50)/float64(freshP50))
 	}
-	fmt.Printf("\nexporter: %.1f ms CPU per probe (user+system over %d probes), peak RSS %s MiB, SSH dials %v (1 = connection reused)\n",
-		float64(cpuEnd-cpuStart)/1e6/float64(rounds), rounds, harness.MiB(mem.HWM), dials)
+	fmt.Println()
+	for _, er := range []struct {
+		name string
+		run  *exporterRun
+	}{{"cache", cached}, {"no cache", anew}} {
+		fmt.Printf("exporter (%s): %.1f ms CPU per probe (user+system over %d probes); client gunzip p50 %s ms\n",
+			er.name, float64(er.run.cpu)/1e6/float64(rounds), rounds, harness.MS(harness.Summarize(er.run.gunzip).P50))
+	}
+	fmt.Printf("exporter (cache): peak RSS %s MiB, SSH dials %v (1 = connection reused), cache hits %v of %d probes\n",
+		harness.MiB(mem.HWM), dials, hits, rounds+warmup)
 	return nil
 }
 

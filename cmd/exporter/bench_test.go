@@ -70,11 +70,19 @@ func BenchmarkProbe(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	for _, c := range []struct{ name, accept, encoding string }{
-		{"prometheus-gzip", prometheusAccept, "gzip"},
-		{"text", "", ""},
+	for _, c := range []struct {
+		name, accept, encoding string
+		cacheBytes             int
+	}{
+		{"prometheus-gzip-cached", prometheusAccept, "gzip", defaultCacheBytes}, // unchanged output
+		{"prometheus-gzip-anew", prometheusAccept, "gzip", 0},                   // = changed output
+		{"text", "", "", defaultCacheBytes},                                     // never cached
 	} {
 		b.Run(c.name, func(b *testing.B) {
+			e.cacheBytes = c.cacheBytes
+			if err := e.reload(); err != nil {
+				b.Fatal(err)
+			}
 			b.SetBytes(int64(len(out)))
 			b.ReportAllocs()
 			var size int

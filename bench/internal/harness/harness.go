@@ -7,6 +7,7 @@ package harness
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -96,13 +97,13 @@ type Exporter struct {
 
 // StartExporter runs the exporter binary on a free loopback port with the
 // configuration file and waits until /-/healthy answers.
-func StartExporter(ctx context.Context, bin, configFile string) (*Exporter, error) {
+func StartExporter(ctx context.Context, bin, configFile string, args ...string) (*Exporter, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
 	}
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	cmd := exec.CommandContext(ctx, bin, "--config.file="+configFile, "--web.listen-address="+addr, "--log.level=warn")
+	cmd := exec.CommandContext(ctx, bin, append([]string{"--config.file=" + configFile, "--web.listen-address=" + addr, "--log.level=warn"}, args...)...)
 	logBuf := &bytes.Buffer{}
 	cmd.Stdout, cmd.Stderr = logBuf, logBuf
 	if err := cmd.Start(); err != nil {
@@ -155,28 +156,33 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-// PrometheusAccept is the Accept header Prometheus 3 sends by default; the
-// Go client adds Accept-Encoding: gzip (and unzips) as Prometheus does.
+// PrometheusAccept is the Accept header Prometheus 3 sends by default
+// (Probe also asks for gzip, as Prometheus does).
 const PrometheusAccept = "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.5," +
 	"application/openmetrics-text;version=0.0.1;q=0.4,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.3," +
 	"text/plain;version=0.0.4;q=0.2,*/*;q=0.1"
 
 // ProbeResult is one GET /probe.
 type ProbeResult struct {
-	Took  time.Duration
-	Bytes int
-	Up    bool
-	Err   error // transport error, non-200 status or up != 1
+	Took      time.Duration // until the answer's last byte arrived
+	Gunzip    time.Duration // the client's time to decompress it, after Took
+	Bytes     int           // the answer's text
+	WireBytes int           // as sent (gzip)
+	Up        bool
+	Err       error // transport error, non-200 status or up != 1
 }
 
-// Probe GETs /probe?target=target as Prometheus does (Accept, gzip, scrape timeout header)
-// and checks that the answer says threepar_rcopy_up 1.
+// Probe GETs /probe?target=target as Prometheus does (Accept, gzip, scrape
+// timeout header) and checks that the answer says threepar_rcopy_up 1.
+// Took ends when the last byte of the answer has arrived; decompressing it
+// is the client's work and is timed apart (Gunzip).
 func Probe(ctx context.Context, client *http.Client, baseURL, target string, scrapeTimeout time.Duration) ProbeResult {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, baseURL+"/probe?target="+target, nil)
 	if err != nil {
 		return ProbeResult{Err: err}
 	}
 	req.Header.Set("Accept", PrometheusAccept)
+	req.Header.Set("Accept-Encoding", "gzip") // set here, so the client does not unzip it itself
 	req.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", strconv.FormatFloat(scrapeTimeout.Seconds(), 'f', -1, 64))
 	start := time.Now()
 	resp, err := client.Do(req)
@@ -185,9 +191,21 @@ func Probe(ctx context.Context, client *http.Client, baseURL, target string, scr
 	}
 	body, err := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	res := ProbeResult{Took: time.Since(start), Bytes: len(body), Err: err}
+	res := ProbeResult{Took: time.Since(start), Bytes: len(body), WireBytes: len(body), Err: err}
 	if err != nil {
 		return res
+	}
+	if resp.Header.Get("Content-Encoding") == "gzip" {
+		unzipStart := time.Now()
+		zr, err := gzip.NewReader(bytes.NewReader(body))
+		if err == nil {
+			body, err = io.ReadAll(zr)
+		}
+		res.Gunzip, res.Bytes = time.Since(unzipStart), len(body)
+		if err != nil {
+			res.Err = fmt.Errorf("probe %s: gzip answer: %w", target, err)
+			return res
+		}
 	}
 	if resp.StatusCode != http.StatusOK {
 		res.Err = fmt.Errorf("probe %s: HTTP %d", target, resp.StatusCode)

@@ -168,7 +168,10 @@ type ProbeResult struct {
 	Gunzip    time.Duration // the client's time to decompress it, after Took
 	Bytes     int           // the answer's text
 	WireBytes int           // as sent (gzip)
-	Up        bool
+	// Reported is the probe's own threepar_rcopy_scrape_duration_seconds:
+	// Took less HTTP and the exporter's scheduling.
+	Reported time.Duration
+	Up       bool
 	Err       error // transport error, non-200 status or up != 1
 }
 
@@ -212,6 +215,9 @@ func Probe(ctx context.Context, client *http.Client, baseURL, target string, scr
 		return res
 	}
 	res.Up = upValue(body) == 1
+	if d := sampleValue(body, "\nthreepar_rcopy_scrape_duration_seconds "); d >= 0 {
+		res.Reported = time.Duration(d * float64(time.Second))
+	}
 	if !res.Up {
 		res.Err = fmt.Errorf("probe %s: up is not 1: %s", target, failureLines(body))
 	}
@@ -220,8 +226,11 @@ func Probe(ctx context.Context, client *http.Client, baseURL, target string, scr
 
 // upValue is the value of threepar_rcopy_up in a text or OpenMetrics
 // exposition (-1 when absent).
-func upValue(body []byte) float64 {
-	const prefix = "\nthreepar_rcopy_up "
+func upValue(body []byte) float64 { return sampleValue(body, "\nthreepar_rcopy_up ") }
+
+// sampleValue is the value on the line starting with prefix (which starts
+// with a newline), -1 when absent.
+func sampleValue(body []byte, prefix string) float64 {
 	i := bytes.Index(body, []byte(prefix))
 	if i < 0 {
 		return -1

@@ -5,7 +5,11 @@
 // time and bytes allocated per probe, its peak RSS, and the floor (a bare
 // x/crypto/ssh exec of showrcopy on an open connection) for comparison.
 //
-//	go run ./bench/growth [-sizes 10,100,1000,10000] [-rounds 20]
+// With -no-cache the exporter runs with --probe.cache-size=0, so that every
+// probe writes its answer anew, as when the array's output changed between
+// probes; by default unchanged answers come from the cache.
+//
+//	go run ./bench/growth [-sizes 10,100,1000,10000] [-rounds 20] [-no-cache]
 package main
 
 import (
@@ -33,10 +37,15 @@ func main() {
 	sizes := flag.String("sizes", "10,100,1000,10000", "volumes per array, comma separated (multiples of 10 above 10)")
 	rounds := flag.Int("rounds", 20, "measured probes per size (ten times as many up to 100 volumes, where a probe takes about one CPU tick)")
 	exporterBin := flag.String("exporter", "", "exporter binary (default: go build ./cmd/exporter)")
+	noCache := flag.Bool("no-cache", false, "run the exporter with --probe.cache-size=0: every answer written anew")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := run(ctx, *sizes, *rounds, *exporterBin); err != nil {
+	var exporterArgs []string
+	if *noCache {
+		exporterArgs = append(exporterArgs, "--probe.cache-size=0")
+	}
+	if err := run(ctx, *sizes, *rounds, *exporterBin, exporterArgs); err != nil {
 		fmt.Fprintln(os.Stderr, "growth:", err)
 		os.Exit(1)
 	}
@@ -50,7 +59,7 @@ type row struct {
 	peakRSS                      int64
 }
 
-func run(ctx context.Context, sizeList string, rounds int, exporterBin string) error {
+func run(ctx context.Context, sizeList string, rounds int, exporterBin string, exporterArgs []string) error {
 	var sizes []int
 	for _, f := range strings.Split(sizeList, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
@@ -78,7 +87,7 @@ func run(ctx context.Context, sizeList string, rounds int, exporterBin string) e
 		if n <= 100 {
 			k = rounds * 10
 		}
-		r, err := measure(ctx, dir, exporterBin, n, k)
+		r, err := measure(ctx, dir, exporterBin, exporterArgs, n, k)
 		if err != nil {
 			return fmt.Errorf("%d volumes: %w", n, err)
 		}
@@ -87,8 +96,8 @@ func run(ctx context.Context, sizeList string, rounds int, exporterBin string) e
 	}
 
 	fmt.Printf("machine: %s\n", harness.Machine())
-	fmt.Printf("one array per size, groups of %d volumes, %d probes each (%d up to 100 volumes; after 2 warm-up); fresh exporter process per size; simulator in this process\n\n",
-		volumesPerGroup, rounds, rounds*10)
+	fmt.Printf("one array per size, groups of %d volumes, %d probes each (%d up to 100 volumes; after 2 warm-up); fresh exporter process per size (flags %q); simulator in this process\n\n",
+		volumesPerGroup, rounds, rounds*10, exporterArgs)
 	fmt.Println("| volumes | showrcopy bytes | /probe bytes (text) | floor p50 ms | probe p50 ms | exporter CPU ms/probe | CPU µs/volume | alloc MiB/probe | alloc KiB/volume | peak RSS MiB |")
 	fmt.Println("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, r := range rows {
@@ -99,7 +108,7 @@ func run(ctx context.Context, sizeList string, rounds int, exporterBin string) e
 	return nil
 }
 
-func measure(ctx context.Context, dir, exporterBin string, volumes, rounds int) (row, error) {
+func measure(ctx context.Context, dir, exporterBin string, exporterArgs []string, volumes, rounds int) (row, error) {
 	groups := max(1, volumes/volumesPerGroup)
 	perGroup := min(volumes, volumesPerGroup)
 	sim, err := fakearray.Start(ctx, harness.BigPair(groups, perGroup, ""), fakearray.Options{})
@@ -118,7 +127,7 @@ func measure(ctx context.Context, dir, exporterBin string, volumes, rounds int) 
 	if err != nil {
 		return row{}, err
 	}
-	exp, err := harness.StartExporter(ctx, exporterBin, cfgFile)
+	exp, err := harness.StartExporter(ctx, exporterBin, cfgFile, exporterArgs...)
 	if err != nil {
 		return row{}, err
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/threepar/rcopy-exporter/bench/internal/harness"
 	"github.com/threepar/rcopy-exporter/collector"
 	"github.com/threepar/rcopy-exporter/parser"
+	"github.com/threepar/rcopy-exporter/probecache"
 )
 
 // benchGroups is the array size of the stage benchmarks: 300 groups of 8
@@ -88,8 +89,12 @@ func encode(b *testing.B, mfs []*dto.MetricFamily, format expfmt.Format, w *byte
 
 // BenchmarkProbeStages splits one probe of a big array (no CIM) into its
 // stages, to show where the time goes: parse, collect (parse + table
-// matching + series + gathering, through a registry as before and with
-// Collector.Gather as /probe does), the exposition encodings and gzip.
+// matching + series + gathering, through a registry and with
+// Collector.Gather, which /probe still uses for protocol buffers), the
+// exposition encodings and gzip; then what /probe does for text answers:
+// write-text (parse, match, write the text directly: a changed output),
+// compress-answer (gzip it for the cache) and, for an unchanged output,
+// key (digest the output) and gzip-cached (frame the cached answer).
 func BenchmarkProbeStages(b *testing.B) {
 	groups := benchGroups(b)
 	out, err := harness.Showrcopy(groups, 8)
@@ -124,6 +129,36 @@ func BenchmarkProbeStages(b *testing.B) {
 				b.Fatalf("gather: %v (up %v)", err, c.Up())
 			}
 		})
+	})
+	b.Run("write-text", func(b *testing.B) {
+		var buf bytes.Buffer
+		cpuPerOp(b, func() {
+			buf.Reset()
+			c := collector.New(context.Background(), collector.Options{Runner: staticRunner(out)})
+			if !c.Fetch().WriteText(&buf) {
+				b.Fatal("probe failed")
+			}
+		})
+	})
+	b.Run("compress-answer", func(b *testing.B) {
+		b.SetBytes(int64(text.Len()))
+		var a *probecache.Answer
+		cpuPerOp(b, func() { a = probecache.Compress(text.Bytes()) })
+		b.ReportMetric(float64(a.Size()), "gz-bytes")
+	})
+	b.Run("key", func(b *testing.B) {
+		b.SetBytes(int64(len(out)))
+		cpuPerOp(b, func() {
+			c := collector.New(context.Background(), collector.Options{Runner: staticRunner(out)})
+			if _, ok := c.Fetch().Key(); !ok {
+				b.Fatal("no key")
+			}
+		})
+	})
+	b.Run("gzip-cached", func(b *testing.B) {
+		a := probecache.Compress(text.Bytes())
+		tail := collector.AppendDuration(nil, time.Millisecond)
+		cpuPerOp(b, func() { _ = a.Gzip(tail) })
 	})
 	var w bytes.Buffer
 	b.Run("encode-text", func(b *testing.B) {

@@ -18,6 +18,7 @@ import (
 
 	"go.uber.org/goleak"
 	gossh "golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/knownhosts"
 
 	"github.com/threepar/rcopy-exporter/config"
 )
@@ -662,20 +663,49 @@ func TestErrorMessage(t *testing.T) {
 	}
 }
 
+// BenchmarkRunWarm is one command on a cached connection through the Pool,
+// next to the same command with bare x/crypto/ssh on an open connection:
+// the difference is what the Pool adds (deadline watchdog, singleflight,
+// per-address queue, stderr reading, CLI error detection).
 func BenchmarkRunWarm(b *testing.B) {
 	srv := startServer(b, serverOptions{})
-	pool := newPool(b, PoolOptions{})
-	r := pool.Runner(srv.addr, "m", passwordOptions(srv.knownHosts(b)))
-	ctx := context.Background()
-	if _, err := r.Run(ctx, "showrcopy"); err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	b.SetBytes(int64(len(srv.fixture)))
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
+	b.Run("pool", func(b *testing.B) {
+		pool := newPool(b, PoolOptions{})
+		r := pool.Runner(srv.addr, "m", passwordOptions(srv.knownHosts(b)))
+		ctx := context.Background()
 		if _, err := r.Run(ctx, "showrcopy"); err != nil {
 			b.Fatal(err)
 		}
-	}
+		b.ReportAllocs()
+		b.SetBytes(int64(len(srv.fixture)))
+		for b.Loop() {
+			if _, err := r.Run(ctx, "showrcopy"); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("bare", func(b *testing.B) {
+		hostKeys, err := knownhosts.New(srv.knownHosts(b))
+		if err != nil {
+			b.Fatal(err)
+		}
+		conn, err := gossh.Dial("tcp", srv.addr, &gossh.ClientConfig{User: testUser,
+			Auth: []gossh.AuthMethod{gossh.Password(testPassword)}, HostKeyCallback: hostKeys})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer conn.Close()
+		b.ReportAllocs()
+		b.SetBytes(int64(len(srv.fixture)))
+		for b.Loop() {
+			s, err := conn.NewSession()
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := s.Output("showrcopy"); err != nil {
+				b.Fatal(err)
+			}
+			s.Close()
+		}
+	})
 }

@@ -172,7 +172,7 @@ type ProbeResult struct {
 	// Took less HTTP and the exporter's scheduling.
 	Reported time.Duration
 	Up       bool
-	Err       error // transport error, non-200 status or up != 1
+	Err      error // transport error, non-200 status or up != 1
 }
 
 // Probe GETs /probe?target=target as Prometheus does (Accept, gzip, scrape

@@ -1,26 +1,33 @@
 // Command probe measures, side by side in one run, how long it takes to get
-// one array's showrcopy state three ways, against the simulator serving one
-// array of 300 groups / 2400 volumes (by default) on 127.0.0.1:
+// one array's showrcopy state several ways, against the simulator serving
+// one array of 300 groups / 2400 volumes (by default) on 127.0.0.1:
 //
 //   - exporter: GET /probe on the built exporter binary (a separate process,
 //     its SSH connection to the array already open), i.e. showrcopy over the
-//     warm connection + parse + table matching + exposition;
+//     warm connection + parse + table matching + exposition; twice, as
+//     shipped (an unchanged output is answered from the answer cache) and
+//     with --probe.cache-size=0 (every answer written anew, as when the
+//     output changed);
 //   - floor: a bare x/crypto/ssh session exec of showrcopy on an already open
-//     connection (output read, nothing done with it);
+//     connection (output read, nothing done with it), in this process;
 //   - fresh-ssh: OpenSSH's `ssh ... user@127.0.0.1 -p PORT showrcopy` started
 //     anew for every poll, key auth and known_hosts checking, as shell-script
-//     pollers do.
+//     pollers do;
+//   - the floor again from a process of its own (this program re-executed),
+//     as the exporter is one, timed inside that process.
 //
-// Rounds interleave the three (in rotating order) so machine load affects
-// them alike. The simulator runs inside this process; the exporter in its
+// Rounds interleave the methods (in rotating order) so machine load affects
+// them alike. The simulator runs inside this process; the exporters in their
 // own. Run: go run ./bench/probe [-rounds 30] [-groups 300 -volumes 8]
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -37,6 +44,9 @@ import (
 )
 
 func main() {
+	if spec := os.Getenv(floorHelperEnv); spec != "" {
+		os.Exit(floorHelper(spec, os.Stdin, os.Stdout))
+	}
 	rounds := flag.Int("rounds", 30, "measured polls per method")
 	warmup := flag.Int("warmup", 3, "unmeasured polls per method first")
 	groups := flag.Int("groups", 300, "remote copy groups on the array")
@@ -110,7 +120,22 @@ func run(ctx context.Context, rounds, warmup, groups, volumes int, exporterBin s
 		return fmt.Errorf("floor connection: %w", err)
 	}
 	defer conn.Close()
+	// The same floor from a process of its own, as the exporter is: the
+	// in-process floor shares the simulator's Go runtime, which makes
+	// its round trips cheaper than any other process's.
+	helper, err := startFloorProcess(ctx, arr.SSHAddress, key.File, knownHosts)
+	if err != nil {
+		return err
+	}
+	defer helper.stop()
 	var outputLen int
+	floorOwnProcess := func() (time.Duration, error) {
+		took, n, err := helper.poll()
+		if err == nil && n != outputLen {
+			err = fmt.Errorf("floor process: output of %d bytes, want %d", n, outputLen)
+		}
+		return took, err
+	}
 	floor := func() (time.Duration, error) {
 		start := time.Now()
 		s, err := conn.NewSession()
@@ -175,8 +200,9 @@ func run(ctx context.Context, rounds, warmup, groups, volumes int, exporterBin s
 	}{{name: "exporter /probe, output unchanged (answer from the cache)", poll: probeWith(cached)},
 		{name: "exporter /probe, answer written anew (--probe.cache-size=0; = output changed)", poll: probeWith(anew)},
 		{name: "floor: x/crypto/ssh exec on open connection", poll: floor},
-		{name: "fresh OpenSSH ssh per poll", poll: freshSSH}}
-	const floorRow, freshRow = 2, 3
+		{name: "fresh OpenSSH ssh per poll", poll: freshSSH},
+		{name: "floor from its own process (same exec, timed there)", poll: floorOwnProcess}}
+	const floorRow, freshRow, floorProcessRow = 2, 3, 4
 	if _, err := floor(); err != nil { // learns the output size
 		return err
 	}
@@ -236,7 +262,9 @@ func run(ctx context.Context, rounds, warmup, groups, volumes int, exporterBin s
 		fmt.Printf("| %s | %s | %s | %s | %s | %.2f | %.2f |\n", m.name, harness.MS(s.Min), harness.MS(s.P50),
 			harness.MS(s.P90), harness.MS(s.Mean), float64(s.P50)/float64(floorP50), float64(s.P50)/float64(freshP50))
 	}
-	fmt.Println()
+	fmt.Printf("\ncached p50 / floor-from-its-own-process p50 = %.2f; written anew: %.2f\n",
+		float64(harness.Summarize(methods[0].took).P50)/float64(harness.Summarize(methods[floorProcessRow].took).P50),
+		float64(harness.Summarize(methods[1].took).P50)/float64(harness.Summarize(methods[floorProcessRow].took).P50))
 	for _, er := range []struct {
 		name string
 		run  *exporterRun
@@ -253,4 +281,110 @@ func run(ctx context.Context, rounds, warmup, groups, volumes int, exporterBin s
 func splitHostPort(addr string) (string, string) {
 	i := strings.LastIndex(addr, ":")
 	return strings.Trim(addr[:i], "[]"), addr[i+1:]
+}
+
+// floorHelperEnv, when set (to "ADDRESS|KEY FILE|KNOWN_HOSTS FILE"), makes
+// this program the floor helper: it connects once, then for every line
+// read on stdin runs showrcopy in a new session and answers one line,
+// "NANOSECONDS BYTES" (the exec timed in the helper, so that the pipe is
+// not), or "error: ...".
+const floorHelperEnv = "RCOPY_BENCH_FLOOR_HELPER"
+
+func floorHelper(spec string, in io.Reader, out io.Writer) int {
+	parts := strings.Split(spec, "|")
+	if len(parts) != 3 {
+		fmt.Fprintf(os.Stderr, "%s=%q: want ADDRESS|KEY|KNOWN_HOSTS\n", floorHelperEnv, spec)
+		return 2
+	}
+	pem, err := os.ReadFile(parts[1])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	signer, err := ssh.ParsePrivateKey(pem)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	hostKeys, err := knownhosts.New(parts[2])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	conn, err := ssh.Dial("tcp", parts[0], &ssh.ClientConfig{User: fakearray.DefaultUser,
+		Auth: []ssh.AuthMethod{ssh.PublicKeys(signer)}, HostKeyCallback: hostKeys, Timeout: 10 * time.Second})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer conn.Close()
+	sc := bufio.NewScanner(in)
+	for sc.Scan() {
+		start := time.Now()
+		s, err := conn.NewSession()
+		if err != nil {
+			fmt.Fprintf(out, "error: %v\n", err)
+			continue
+		}
+		o, err := s.Output("showrcopy")
+		s.Close()
+		took := time.Since(start)
+		if err != nil {
+			fmt.Fprintf(out, "error: %v\n", err)
+			continue
+		}
+		fmt.Fprintf(out, "%d %d\n", took.Nanoseconds(), len(o))
+	}
+	return 0
+}
+
+// floorProcess is a running floor helper.
+type floorProcess struct {
+	cmd *exec.Cmd
+	in  io.WriteCloser
+	out *bufio.Reader
+}
+
+func startFloorProcess(ctx context.Context, addr, keyFile, knownHosts string) (*floorProcess, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.CommandContext(ctx, self)
+	cmd.Env = append(os.Environ(), floorHelperEnv+"="+addr+"|"+keyFile+"|"+knownHosts)
+	cmd.Stderr = os.Stderr
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	return &floorProcess{cmd: cmd, in: in, out: bufio.NewReader(out)}, nil
+}
+
+// poll has the helper run showrcopy once; it returns the helper's timing.
+func (f *floorProcess) poll() (time.Duration, int, error) {
+	if _, err := io.WriteString(f.in, "\n"); err != nil {
+		return 0, 0, fmt.Errorf("floor process: %w", err)
+	}
+	line, err := f.out.ReadString('\n')
+	if err != nil {
+		return 0, 0, fmt.Errorf("floor process: %w", err)
+	}
+	var ns int64
+	var n int
+	if _, err := fmt.Sscanf(line, "%d %d", &ns, &n); err != nil {
+		return 0, 0, fmt.Errorf("floor process: %s", strings.TrimSpace(line))
+	}
+	return time.Duration(ns), n, nil
+}
+
+func (f *floorProcess) stop() {
+	f.in.Close()
+	_ = f.cmd.Wait()
 }

@@ -104,7 +104,12 @@ func TestKeyCoversInputs(t *testing.T) {
 		t.Fatal("same inputs, different keys")
 	}
 	variants := map[string]func(*Options){
-		"output":   func(o *Options) { o.Runner = &fakeRunner{out: append(bytes.Clone(out), ' ')} },
+		"output": func(o *Options) { o.Runner = &fakeRunner{out: append(bytes.Clone(out), ' ')} },
+		"output, same length": func(o *Options) {
+			changed := bytes.Clone(out)
+			changed[len(changed)/2] ^= 1
+			o.Runner = &fakeRunner{out: changed}
+		},
 		"strict":   func(o *Options) { o.Strict = true },
 		"location": func(o *Options) { o.Location = time.FixedZone("X", 3600) },
 		"no cim":   func(o *Options) { o.CIM = nil },

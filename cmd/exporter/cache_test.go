@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -223,4 +225,116 @@ func protoAsText(t *testing.T, p rawProbe) string {
 		}
 	}
 	return text.String() + duration.String()
+}
+
+// TestProbeAnswerCacheConcurrent probes one array from several goroutines
+// while its state keeps changing: every answer must be whole (one gzip
+// member, one duration sample, up 1, exactly one current status for the
+// group), and once the changes stop the answer must show the last state,
+// never an older cached one.
+func TestProbeAnswerCacheConcurrent(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	logger := slog.New(slog.DiscardHandler)
+	sim, err := startSimulation(ctx, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	src := newSSHSources(logger)
+	defer src.Close()
+	e := newExporter(logger, sim.configFile, "", false, 500*time.Millisecond, src)
+	if err := e.reload(); err != nil {
+		t.Fatal(err)
+	}
+	h, err := e.routes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	client := &http.Client{Transport: &http.Transport{DisableCompression: true}}
+	status := regexp.MustCompile(`threepar_rcopy_group_status\{group="rcg-db",status="(\w+)",target="sim-b"\} 1\n`)
+
+	probe := func() (string, error) {
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/probe?target=sim-a", nil)
+		req.Header = http.Header{"Accept": {prometheusAccept}, "Accept-Encoding": {"gzip"}}
+		resp, err := client.Do(req)
+		if err != nil {
+			return "", err
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		if err != nil {
+			return "", err
+		}
+		zr, err := gzip.NewReader(bytes.NewReader(body))
+		if err != nil {
+			return "", err
+		}
+		zr.Multistream(false)
+		text, err := io.ReadAll(zr)
+		if err != nil {
+			return "", err
+		}
+		s := string(text)
+		if n := len(durationLine.FindAllString(s, -1)); n != 1 {
+			return s, fmt.Errorf("%d duration samples", n)
+		}
+		if !strings.Contains(s, "\nthreepar_rcopy_up 1\n") {
+			return s, fmt.Errorf("not up")
+		}
+		if m := status.FindAllStringSubmatch(s, -1); len(m) != 1 {
+			return s, fmt.Errorf("%d current statuses for rcg-db", len(m))
+		}
+		return s, nil
+	}
+
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	stop := make(chan struct{})
+	for range 4 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if text, err := probe(); err != nil {
+					errs <- fmt.Errorf("%v in\n%s", err, text)
+					return
+				}
+			}
+		})
+	}
+	final := "Started"
+	for i := range 6 {
+		cmd, want := "stoprcopygroup -f rcg-db", "Stopped"
+		if i%2 == 1 {
+			cmd, want = "startrcopygroup rcg-db", "Started"
+		}
+		if out, rc := sim.sim.Exec("sim-a", cmd); rc != 0 {
+			t.Fatalf("%s: %s", cmd, out)
+		}
+		sim.sim.FinishTransitions()
+		final = want
+		time.Sleep(150 * time.Millisecond) // several probes see each state
+	}
+	close(stop)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	text, err := probe()
+	if err != nil {
+		t.Fatalf("%v in\n%s", err, text)
+	}
+	if got := status.FindStringSubmatch(text)[1]; got != final {
+		t.Errorf("after the last change the answer says rcg-db is %s, want %s", got, final)
+	}
+	if hits, misses := testutil.ToFloat64(e.cacheHits), testutil.ToFloat64(e.cacheMisses); hits == 0 || misses < 4 {
+		t.Errorf("%v hits and %v misses: the test did not exercise both", hits, misses)
+	}
 }

@@ -69,26 +69,7 @@ func withoutDuration(t *testing.T, text string) string {
 // bytes, changed ones anew, failures never from the cache, and that the
 // cached, plain, gzip and protocol buffer answers all agree.
 func TestProbeAnswerCache(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	logger := slog.New(slog.DiscardHandler)
-	sim, err := startSimulation(ctx, logger)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sim.Close()
-	src := newSSHSources(logger)
-	defer src.Close()
-	e := newExporter(logger, sim.configFile, "", false, 500*time.Millisecond, src)
-	if err := e.reload(); err != nil {
-		t.Fatal(err)
-	}
-	h, err := e.routes()
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(h)
-	defer srv.Close()
+	sim, e, srv := serveSimulation(t)
 	client := &http.Client{Transport: &http.Transport{DisableCompression: true}}
 
 	probe := func(target string, header http.Header) rawProbe {
@@ -233,26 +214,7 @@ func protoAsText(t *testing.T, p rawProbe) string {
 // group), and once the changes stop the answer must show the last state,
 // never an older cached one.
 func TestProbeAnswerCacheConcurrent(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	logger := slog.New(slog.DiscardHandler)
-	sim, err := startSimulation(ctx, logger)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sim.Close()
-	src := newSSHSources(logger)
-	defer src.Close()
-	e := newExporter(logger, sim.configFile, "", false, 500*time.Millisecond, src)
-	if err := e.reload(); err != nil {
-		t.Fatal(err)
-	}
-	h, err := e.routes()
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(h)
-	defer srv.Close()
+	sim, e, srv := serveSimulation(t)
 	client := &http.Client{Transport: &http.Transport{DisableCompression: true}}
 	status := regexp.MustCompile(`threepar_rcopy_group_status\{group="rcg-db",status="(\w+)",target="sim-b"\} 1\n`)
 
@@ -337,4 +299,22 @@ func TestProbeAnswerCacheConcurrent(t *testing.T) {
 	if hits, misses := testutil.ToFloat64(e.cacheHits), testutil.ToFloat64(e.cacheMisses); hits == 0 || misses < 4 {
 		t.Errorf("%v hits and %v misses: the test did not exercise both", hits, misses)
 	}
+}
+
+// serveSimulation starts --simulate's pair and an exporter with the real
+// SSH and CIM sources on it, all stopped when the test ends.
+func serveSimulation(t *testing.T) (*simulation, *exporter, *httptest.Server) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	logger := slog.New(slog.DiscardHandler)
+	sim, err := startSimulation(ctx, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sim.Close() })
+	src := newSSHSources(logger)
+	t.Cleanup(func() { src.Close() })
+	e, srv := serve(t, logger, sim.configFile, 500*time.Millisecond, src)
+	return sim, e, srv
 }

@@ -128,16 +128,7 @@ func newTestExporter(t *testing.T, runners map[string]*fakeRunner) *testExporter
 	te := &testExporter{src: &fakeSources{runners: runners}, logs: &testtool.SyncBuffer{}}
 	te.cfgPath = testConfig(t, t.TempDir(), twoTargets)
 	logger := slog.New(slog.NewTextHandler(te.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	te.e = newExporter(logger, te.cfgPath, "", false, 500*time.Millisecond, te.src)
-	if err := te.e.reload(); err != nil {
-		t.Fatal(err)
-	}
-	h, err := te.e.routes()
-	if err != nil {
-		t.Fatal(err)
-	}
-	te.srv = httptest.NewServer(h)
-	t.Cleanup(te.srv.Close)
+	te.e, te.srv = serve(t, logger, te.cfgPath, 500*time.Millisecond, te.src)
 	t.Cleanup(func() {
 		if strings.Contains(te.logs.String(), testPassword) {
 			t.Errorf("the password leaked into the logs:\n%s", te.logs.String())
@@ -514,4 +505,22 @@ func TestCIMClientErrorIsCIMStage(t *testing.T) {
 	if !strings.Contains(logs.String(), "stage=cim") || strings.Contains(logs.String(), testPassword) {
 		t.Errorf("log:\n%s", logs)
 	}
+}
+
+// serve loads configFile into a new exporter reading arrays through src
+// and serves its routes on a loopback test server, closed when the test
+// ends (src is the caller's to close).
+func serve(t testing.TB, logger *slog.Logger, configFile string, offset time.Duration, src sources) (*exporter, *httptest.Server) {
+	t.Helper()
+	e := newExporter(logger, configFile, "", false, offset, src)
+	if err := e.reload(); err != nil {
+		t.Fatal(err)
+	}
+	h, err := e.routes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return e, srv
 }

@@ -63,16 +63,7 @@ func startFaultLab(t testing.TB, o faultLabOptions) *faultLab {
 	if o.offset == 0 {
 		o.offset = 500 * time.Millisecond
 	}
-	l.e = newExporter(logger, cfg, "", false, o.offset, l.src)
-	if err := l.e.reload(); err != nil {
-		t.Fatal(err)
-	}
-	h, err := l.e.routes()
-	if err != nil {
-		t.Fatal(err)
-	}
-	l.srv = httptest.NewServer(h)
-	t.Cleanup(l.srv.Close)
+	l.e, l.srv = serve(t, logger, cfg, o.offset, l.src)
 	t.Cleanup(func() {
 		for _, a := range sim.Arrays() {
 			if strings.Contains(l.logs.String(), a.Password) {

@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -96,16 +95,7 @@ func TestProbeHostileArrayOutput(t *testing.T) {
 	logs := &testtool.SyncBuffer{}
 	src := newSSHSources(slog.New(slog.NewTextHandler(logs, nil)))
 	defer src.Close()
-	e := newExporter(slog.New(slog.NewTextHandler(logs, nil)), cfg, "", false, 0, src)
-	if err := e.reload(); err != nil {
-		t.Fatal(err)
-	}
-	h, err := e.routes()
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(h)
-	defer srv.Close()
+	_, srv := serve(t, slog.New(slog.NewTextHandler(logs, nil)), cfg, 0, src)
 	l := &faultLab{srv: srv, logs: logs}
 
 	// Names an array could print in a token (no blanks: the columns are

@@ -113,16 +113,7 @@ func TestProbeOfRogueHostSendsNoCredentials(t *testing.T) {
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	src := newSSHSources(logger)
 	defer src.Close()
-	e := newExporter(logger, cfg, "", false, 0, src)
-	if err := e.reload(); err != nil {
-		t.Fatal(err)
-	}
-	h, err := e.routes()
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(h)
-	defer srv.Close()
+	_, srv := serve(t, logger, cfg, 0, src)
 	l := &faultLab{srv: srv, logs: logs}
 
 	if err := checkProbe(l.probe("target="+ln.Addr().String(), ""), "connect"); err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -29,16 +28,7 @@ func TestRealSourcesAgainstSimulation(t *testing.T) {
 	defer sim.Close()
 	src := newSSHSources(logger)
 	defer src.Close()
-	e := newExporter(logger, sim.configFile, "", false, 500*time.Millisecond, src)
-	if err := e.reload(); err != nil {
-		t.Fatal(err)
-	}
-	h, err := e.routes()
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(h)
-	defer srv.Close()
+	e, srv := serve(t, logger, sim.configFile, 500*time.Millisecond, src)
 
 	probe := func(target string, header http.Header) string {
 		t.Helper()

@@ -2,9 +2,7 @@ package probecache
 
 import (
 	"bytes"
-	"compress/gzip"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"os/exec"
 	"strings"
@@ -14,23 +12,13 @@ import (
 	"github.com/threepar/rcopy-exporter/internal/testtool"
 )
 
-// gunzipOne reads a single-member gzip stream; a second member, trailing
-// bytes or a bad CRC or length fail.
 func gunzipOne(t *testing.T, z []byte) []byte {
 	t.Helper()
-	r, err := gzip.NewReader(bytes.NewReader(z))
+	text, err := testtool.GunzipOne(z)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.Multistream(false)
-	got, err := io.ReadAll(r)
-	if err != nil {
-		t.Fatalf("reading the gzip stream: %v", err)
-	}
-	if err := r.Reset(bytes.NewReader(nil)); err != io.EOF {
-		t.Fatalf("after the member: %v", err)
-	}
-	return got
+	return text
 }
 
 func texts() map[string][2][]byte {

@@ -188,15 +188,20 @@ func (h *sshServer) run(sess gliderssh.Session, cli *cliSession, line string) (o
 	return out, status, true
 }
 
+// sessionTerminal reads lines from sess and returns where to write: with a pty,
+// input is echoed and output lines end in CRLF, as a terminal expects.
+func sessionTerminal(sess gliderssh.Session) (*lineReader, io.Writer) {
+	lr := &lineReader{r: bufio.NewReader(sess)}
+	if _, _, isPty := sess.Pty(); isPty {
+		lr.echo = sess
+		return lr, crlfWriter{sess}
+	}
+	return lr, sess
+}
+
 // shell is the interactive CLI: a prompt, one command per line, exit ends it.
 func (h *sshServer) shell(sess gliderssh.Session, cli *cliSession) {
-	_, _, isPty := sess.Pty()
-	lr := &lineReader{r: bufio.NewReader(sess)}
-	var w io.Writer = sess
-	if isPty {
-		lr.echo = sess
-		w = crlfWriter{sess}
-	}
+	lr, w := sessionTerminal(sess)
 	cli.confirm = func(q string) bool {
 		io.WriteString(w, q)
 		line, err := lr.readLine()
@@ -244,13 +249,7 @@ func (h *sshServer) control(sess gliderssh.Session) {
 		sess.Exit(status)
 		return
 	}
-	_, _, isPty := sess.Pty()
-	lr := &lineReader{r: bufio.NewReader(sess)}
-	var w io.Writer = sess
-	if isPty {
-		lr.echo = sess
-		w = crlfWriter{sess}
-	}
+	lr, w := sessionTerminal(sess)
 	for {
 		io.WriteString(w, "simctl% ")
 		line, err := lr.readLine()

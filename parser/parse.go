@@ -377,18 +377,7 @@ func (p *parser) expected(what string) *Error {
 }
 
 func (p *parser) parseTargets(out *Output) error {
-	t, err := p.sectionHeader(kindTargets)
-	if t == nil || err != nil {
-		return err
-	}
-	for {
-		line, ok := p.nextContent()
-		if !ok {
-			return nil
-		}
-		if err := p.splitRow(t, line); err != nil {
-			return err
-		}
+	return p.eachRow(kindTargets, func(t *table) {
 		var r Target
 		for i, c := range t.cols {
 			v := p.vals[i]
@@ -410,22 +399,11 @@ func (p *parser) parseTargets(out *Output) error {
 			}
 		}
 		out.Targets = append(out.Targets, r)
-	}
+	})
 }
 
 func (p *parser) parseLinks(out *Output) error {
-	t, err := p.sectionHeader(kindLinks)
-	if t == nil || err != nil {
-		return err
-	}
-	for {
-		line, ok := p.nextContent()
-		if !ok {
-			return nil
-		}
-		if err := p.splitRow(t, line); err != nil {
-			return err
-		}
+	return p.eachRow(kindLinks, func(t *table) {
 		var r Link
 		for i, c := range t.cols {
 			v := p.vals[i]
@@ -445,6 +423,25 @@ func (p *parser) parseLinks(out *Output) error {
 			}
 		}
 		out.Links = append(out.Links, r)
+	})
+}
+
+// eachRow reads the header of a targets or links section, then hands each
+// of its rows, split into p.vals by the header's columns, to row.
+func (p *parser) eachRow(kind tableKind, row func(t *table)) error {
+	t, err := p.sectionHeader(kind)
+	if t == nil || err != nil {
+		return err
+	}
+	for {
+		line, ok := p.nextContent()
+		if !ok {
+			return nil
+		}
+		if err := p.splitRow(t, line); err != nil {
+			return err
+		}
+		row(t)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"encoding/pem"
 	"fmt"
+	"github.com/threepar/rcopy-exporter/internal/testtool"
 	"io"
 	"net"
 	"os"
@@ -59,19 +60,6 @@ type serverOptions struct {
 	password                string
 }
 
-func newSigner(t testing.TB) gossh.Signer {
-	t.Helper()
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := gossh.NewSignerFromKey(priv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
 func newECDSASigner(t testing.TB) gossh.Signer {
 	t.Helper()
 	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -102,7 +90,7 @@ func startServer(t testing.TB, o serverOptions) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &testServer{t: t, hostKey: newSigner(t), clientKey: clientKey, clientPriv: clientPriv, fixture: fixture,
+	s := &testServer{t: t, hostKey: testtool.NewSigner(t), clientKey: clientKey, clientPriv: clientPriv, fixture: fixture,
 		release: make(chan struct{}), poisoned: map[gliderssh.Context]bool{}}
 	s.srv = &gliderssh.Server{
 		Handler:     s.handle,

@@ -21,6 +21,7 @@ import (
 	"golang.org/x/crypto/ssh/knownhosts"
 
 	"github.com/threepar/rcopy-exporter/config"
+	"github.com/threepar/rcopy-exporter/internal/testtool"
 )
 
 // Every test must leave no goroutine behind: hung servers, timeouts and
@@ -166,7 +167,7 @@ func TestHostKeys(t *testing.T) {
 		}
 	})
 	t.Run("changed key", func(t *testing.T) {
-		kh := srv.knownHosts(t, newSigner(t).PublicKey())
+		kh := srv.knownHosts(t, testtool.NewSigner(t).PublicKey())
 		before := srv.sessions.Load()
 		err := run(kh, false)
 		e := wantStage(t, err, StageConnect)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -21,24 +20,12 @@ const prometheusAccept = "application/openmetrics-text;version=1.0.0;escaping=al
 	"application/openmetrics-text;version=0.0.1;q=0.4,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.3," +
 	"text/plain;version=0.0.4;q=0.2,*/*;q=0.1"
 
-// simulatedShowrcopy is what the simulator prints for an array replicating
-// groups x volumes volumes (a quarter of the groups periodic).
+// simulatedShowrcopy is what the simulator prints for the first array of
+// a generated pair (fakearray's generate: stanza) replicating groups x
+// volumes volumes, half of the groups periodic.
 func simulatedShowrcopy(tb testing.TB, groups, volumes int) []byte {
 	tb.Helper()
-	users := []fakearray.UserConfig{{Name: fakearray.DefaultUser, Password: fakearray.DefaultPassword}}
-	sc := &fakearray.Scenario{Arrays: []fakearray.ArrayConfig{
-		{Name: "big-a", SystemID: 190001, Users: users}, {Name: "big-b", SystemID: 190002, Users: users}}}
-	for g := 0; g < groups; g++ {
-		gc := fakearray.GroupConfig{Name: fmt.Sprintf("rcg-%04d", g), Primary: "big-a", Secondary: "big-b",
-			Mode: "sync", Options: []string{"auto_recover"}}
-		if g%4 == 0 {
-			gc.Mode, gc.Period = "periodic", fakearray.Duration(5*time.Minute)
-		}
-		for v := 0; v < volumes; v++ {
-			gc.Volumes = append(gc.Volumes, fakearray.VolumeConfig{Name: fmt.Sprintf("vv%04d.%d", g, v)})
-		}
-		sc.Groups = append(sc.Groups, gc)
-	}
+	sc := &fakearray.Scenario{Generate: &fakearray.GenerateConfig{Arrays: 2, GroupsPerPair: groups, VolumesPerGroup: volumes}}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	sim, err := fakearray.Start(ctx, sc, fakearray.Options{})
@@ -46,7 +33,7 @@ func simulatedShowrcopy(tb testing.TB, groups, volumes int) []byte {
 		tb.Fatal(err)
 	}
 	defer sim.Close()
-	out, status := sim.Exec("big-a", "showrcopy")
+	out, status := sim.Exec("sim-0000", "showrcopy")
 	if status != 0 {
 		tb.Fatalf("showrcopy exit %d: %s", status, out)
 	}
@@ -131,16 +118,7 @@ func writeBenchConfig(b *testing.B, dir string) string {
 // production sources: what each of 500 arrays costs in bench/scale. The
 // simulator runs in the same process, so its CPU is in the numbers too.
 func BenchmarkProbeSSH(b *testing.B) {
-	users := []fakearray.UserConfig{{Name: fakearray.DefaultUser, Password: fakearray.DefaultPassword}}
-	sc := &fakearray.Scenario{Arrays: []fakearray.ArrayConfig{
-		{Name: "a", SystemID: 190001, Users: users}, {Name: "b", SystemID: 190002, Users: users}}}
-	for g := 0; g < 25; g++ {
-		gc := fakearray.GroupConfig{Name: fmt.Sprintf("rcg-%02d", g), Primary: "a", Secondary: "b", Mode: "sync"}
-		for v := 0; v < 4; v++ {
-			gc.Volumes = append(gc.Volumes, fakearray.VolumeConfig{Name: fmt.Sprintf("vv%02d.%d", g, v)})
-		}
-		sc.Groups = append(sc.Groups, gc)
-	}
+	sc := &fakearray.Scenario{Generate: &fakearray.GenerateConfig{Arrays: 2, GroupsPerPair: 25, VolumesPerGroup: 4}}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	sim, err := fakearray.Start(ctx, sc, fakearray.Options{})
@@ -148,7 +126,7 @@ func BenchmarkProbeSSH(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer sim.Close()
-	cfg, err := sim.WriteConfig(b.TempDir(), fakearray.ConfigOptions{Arrays: []string{"a"}, SharedModule: true,
+	cfg, err := sim.WriteConfig(b.TempDir(), fakearray.ConfigOptions{Arrays: []string{"sim-0000"}, SharedModule: true,
 		SSHTimeout: 20 * time.Second})
 	if err != nil {
 		b.Fatal(err)
@@ -164,7 +142,7 @@ func BenchmarkProbeSSH(b *testing.B) {
 		b.Fatal(err)
 	}
 	probe := func() {
-		req := httptest.NewRequest(http.MethodGet, "/probe?target=a", nil)
+		req := httptest.NewRequest(http.MethodGet, "/probe?target=sim-0000", nil)
 		req.Header.Set("Accept", prometheusAccept)
 		req.Header.Set("Accept-Encoding", "gzip")
 		rec := httptest.NewRecorder()

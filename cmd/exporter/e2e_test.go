@@ -154,16 +154,11 @@ func (l *logLines) wait(t *testing.T, re *regexp.Regexp, n int) string {
 
 func httpGet(t *testing.T, url string) (int, string) {
 	t.Helper()
-	resp, err := http.Get(url)
+	req, err := http.NewRequest(http.MethodGet, url, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, string(body)
+	return do(t, req)
 }
 
 // The README's first command, for real: build the exporter, run it with

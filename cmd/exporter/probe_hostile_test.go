@@ -2,8 +2,6 @@ package main
 
 import (
 	"bytes"
-	"crypto/ed25519"
-	"crypto/rand"
 	"io"
 	"log/slog"
 	"net"
@@ -17,7 +15,6 @@ import (
 
 	gliderssh "github.com/gliderlabs/ssh"
 	dto "github.com/prometheus/client_model/go"
-	gossh "golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
 
 	"github.com/threepar/rcopy-exporter/internal/testtool"
@@ -34,14 +31,7 @@ type hostileArray struct {
 
 func startHostileArray(t *testing.T) *hostileArray {
 	t.Helper()
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, err := gossh.NewSignerFromKey(priv)
-	if err != nil {
-		t.Fatal(err)
-	}
+	signer := testtool.NewSigner(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -137,7 +137,7 @@ func (c *Collector) fetch(ctx context.Context) probeResult {
 // parse parses the fetched output. A parse failure outranks a CIM
 // failure: nothing of the array is known then.
 func (c *Collector) parse(res probeResult) probeResult {
-	if res.data == nil || res.out != nil {
+	if res.data == nil {
 		return res
 	}
 	out, err := parser.Parse(res.data)

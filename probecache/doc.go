@@ -6,7 +6,7 @@
 // that one series: the probe then costs little more than the SSH command.
 //
 // An answer is kept as raw deflate blocks ending in a sync flush, never a
-// final block, with the CRC-32 and length of the text they hold. WriteGzip
+// final block, with the CRC-32 and length of the text they hold. Gzip
 // frames one standard single-member gzip stream (RFC 1952) around them and
 // a freshly compressed tail; any gzip reader reads it.
 //

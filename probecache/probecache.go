@@ -5,7 +5,6 @@ import (
 	"compress/flate"
 	"encoding/binary"
 	"hash/crc32"
-	"io"
 	"sync"
 )
 
@@ -66,6 +65,3 @@ func (a *Answer) Gzip(tail []byte) []byte {
 	out = binary.LittleEndian.AppendUint32(out, crc32.Update(a.crc, crc32.IEEETable, tail))
 	return binary.LittleEndian.AppendUint32(out, a.size+uint32(len(tail)))
 }
-
-// WriteGzip writes a.Gzip(tail) to w.
-func (a *Answer) WriteGzip(w io.Writer, tail []byte) (int, error) { return w.Write(a.Gzip(tail)) }

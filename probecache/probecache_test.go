@@ -50,10 +50,6 @@ func TestGzipRoundTrip(t *testing.T) {
 					t.Fatalf("got %d bytes, want %d", len(got), len(want))
 				}
 			}
-			var w bytes.Buffer
-			if _, err := a.WriteGzip(&w, tc[1]); err != nil || !bytes.Equal(w.Bytes(), a.Gzip(tc[1])) {
-				t.Fatalf("WriteGzip wrote other bytes (%v)", err)
-			}
 		})
 	}
 }
@@ -112,8 +108,7 @@ func TestCache(t *testing.T) {
 	if n, b := c.Stats(); n != 3 || b != 3*small.Size() {
 		t.Fatalf("stats %d answers %d bytes", n, b)
 	}
-	huge := Compress(bytes.Repeat([]byte{'x'}, 1<<20))
-	huge.deflated = bytes.Repeat([]byte{0}, 4*small.Size()) // bigger than the cache
+	huge := &Answer{deflated: make([]byte, 4*small.Size())} // bigger than the cache
 	c.Put("x", k1, huge)
 	if c.Get("x", k1) != nil || c.Get("x", k2) != nil {
 		t.Fatal("an answer bigger than the cache was kept, or the old one was")

@@ -200,8 +200,9 @@ func (e *exporter) answer(w http.ResponseWriter, r *http.Request, st *state, pt 
 	}
 	id := pt.name + "\x00" + pt.moduleName + "\x00" + string(format)
 	key, cacheable := p.Key()
+	cacheable = cacheable && e.cacheBytes > 0
 	var cached *probecache.Answer
-	if cacheable && e.cacheBytes > 0 {
+	if cacheable {
 		cached = st.answers.Get(id, key)
 	}
 	up := true // only successful probes are cached
@@ -210,7 +211,7 @@ func (e *exporter) answer(w http.ResponseWriter, r *http.Request, st *state, pt 
 	} else {
 		up = p.WriteText(body)
 		cached = probecache.Compress(body.Bytes())
-		if cacheable && e.cacheBytes > 0 {
+		if cacheable {
 			e.cacheMisses.Inc()
 			if up {
 				st.answers.Put(id, key, cached)

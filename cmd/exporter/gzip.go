@@ -12,7 +12,9 @@ import (
 // promhttp compresses at gzip's default level, which costs more CPU than
 // the whole rest of the probe; BestSpeed takes about a seventh of it for
 // an answer 5% larger (docs/benchmarks.md). So /probe turns promhttp's
-// compression off and gzips here.
+// compression off and gzips here for the protocol buffer answers it still
+// serves through promhttp; text answers are compressed at the same level
+// by probecache.
 
 var gzipWriters = sync.Pool{New: func() any {
 	zw, _ := gzip.NewWriterLevel(nil, gzip.BestSpeed) // a valid level never fails

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/threepar/rcopy-exporter/expected"
+	"github.com/threepar/rcopy-exporter/internal/yamlfile"
 	"github.com/threepar/rcopy-exporter/parser"
 )
 
@@ -39,13 +40,13 @@ func LoadObserved(path string, out *parser.Output) ([]Observed, error) {
 // errors. A nil out skips the check against the showrcopy.
 func ParseObserved(name string, data []byte, out *parser.Output) ([]Observed, error) {
 	var f observedFile
-	if err := expected.DecodeYAMLStrict(name, data, &f); err != nil {
+	if err := yamlfile.DecodeStrict(name, data, &f); err != nil {
 		return nil, err
 	}
 	if f.Instances == nil {
-		return nil, &expected.FileError{File: name, Line: 1, Msg: "no `instances:` list"}
+		return nil, &yamlfile.FileError{File: name, Line: 1, Msg: "no `instances:` list"}
 	}
-	lines := expected.ItemLines(data, "instances")
+	lines := yamlfile.ItemLines(data, "instances")
 	volumes, groups := map[string]bool{}, map[string]bool{}
 	if out != nil {
 		for _, g := range out.Groups {
@@ -62,7 +63,7 @@ func ParseObserved(name string, data []byte, out *parser.Output) ([]Observed, er
 		if i < len(lines) {
 			line = lines[i]
 		}
-		bad := func(msg string) error { return &expected.FileError{File: name, Line: line, Msg: msg} }
+		bad := func(msg string) error { return &yamlfile.FileError{File: name, Line: line, Msg: msg} }
 		switch {
 		case strings.TrimSpace(in.Volume) == "":
 			return nil, bad("instance without volume")

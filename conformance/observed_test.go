@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/threepar/rcopy-exporter/expected"
+	"github.com/threepar/rcopy-exporter/internal/yamlfile"
 )
 
 func TestParseObserved(t *testing.T) {
@@ -64,7 +65,7 @@ func TestParseObservedErrors(t *testing.T) {
 			if err == nil || !strings.HasPrefix(err.Error(), "cim.yaml:") || !strings.Contains(err.Error(), c.want) {
 				t.Errorf("error %v, want %q", err, c.want)
 			}
-			var fe *expected.FileError
+			var fe *yamlfile.FileError
 			if !errors.As(err, &fe) {
 				t.Errorf("not a FileError: %T", err)
 			}

@@ -1,20 +1,17 @@
 package expected
 
 import (
-	"bytes"
 	_ "embed"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"os"
-	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/threepar/rcopy-exporter/internal/yamlfile"
 )
 
 //go:embed tables.yaml
@@ -367,20 +364,6 @@ func ParseUserTable(name string, data []byte) (*Table, error) {
 	return newTable(rows), nil
 }
 
-// FileError is an error in an input file, printed as "FILE:LINE: msg".
-type FileError struct {
-	File string
-	Line int // 0 when no line applies
-	Msg  string
-}
-
-func (e *FileError) Error() string {
-	if e.Line > 0 {
-		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
-	}
-	return fmt.Sprintf("%s: %s", e.File, e.Msg)
-}
-
 // tableFile is the YAML schema of tables.yaml and of user tables.
 type tableFile struct {
 	Rows []rowFile `yaml:"rows"`
@@ -401,92 +384,12 @@ type rowFile struct {
 	Source         Source          `yaml:"source"`
 }
 
-var (
-	yamlLineRE   = regexp.MustCompile(`^line (\d+): (.*)$`)
-	unknownKeyRE = regexp.MustCompile(`^field (.*) not found in type \S+$`)
-)
-
-// YAMLError turns an error of gopkg.in/yaml.v3 into a *FileError naming
-// file and line (the first error when there are several).
-func YAMLError(name string, err error) error {
-	msg := err.Error()
-	var te *yaml.TypeError
-	if errors.As(err, &te) && len(te.Errors) > 0 {
-		msg = te.Errors[0]
-	}
-	msg = strings.TrimPrefix(msg, "yaml: ")
-	// yaml.v3 quotes the offending value as it is; a value with a line break
-	// would split the one-line FILE:LINE message.
-	msg = strings.NewReplacer("\r", `\r`, "\n", `\n`).Replace(msg)
-	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		msg = m[2]
-		if k := unknownKeyRE.FindStringSubmatch(msg); k != nil {
-			msg = fmt.Sprintf("unknown key %q", k[1])
-		}
-		return &FileError{File: name, Line: line, Msg: msg}
-	}
-	return &FileError{File: name, Msg: msg}
-}
-
-// DecodeYAMLStrict decodes one YAML document into out, rejecting unknown
-// keys, trailing documents and (by recovering) any panic of the YAML
-// library on hostile input. Errors are *FileError.
-func DecodeYAMLStrict(name string, data []byte, out any) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = &FileError{File: name, Msg: fmt.Sprintf("cannot read YAML: %v", r)}
-		}
-	}()
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(out); err != nil {
-		if errors.Is(err, io.EOF) {
-			return &FileError{File: name, Line: 1, Msg: "empty file"}
-		}
-		return YAMLError(name, err)
-	}
-	var extra yaml.Node
-	switch err := dec.Decode(&extra); {
-	case errors.Is(err, io.EOF):
-	case err != nil:
-		return YAMLError(name, err)
-	default:
-		return &FileError{File: name, Line: extra.Line, Msg: "more than one YAML document"}
-	}
-	return nil
-}
-
-// ItemLines returns the line of each item of the top-level sequence under
-// key, for strict loaders that validate items after decoding (the decoder
-// does not keep lines, the node tree does).
-func ItemLines(data []byte, key string) []int {
-	var doc yaml.Node
-	if yaml.Unmarshal(data, &doc) != nil || len(doc.Content) == 0 {
-		return nil
-	}
-	m := doc.Content[0]
-	if m.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		if m.Content[i].Value == key && m.Content[i+1].Kind == yaml.SequenceNode {
-			var lines []int
-			for _, it := range m.Content[i+1].Content {
-				lines = append(lines, it.Line)
-			}
-			return lines
-		}
-	}
-	return nil
-}
-
 func parseRows(name string, data []byte) (rows []Row, err error) {
 	var f tableFile
-	if err := DecodeYAMLStrict(name, data, &f); err != nil {
+	if err := yamlfile.DecodeStrict(name, data, &f); err != nil {
 		return nil, err
 	}
-	lines := ItemLines(data, "rows")
+	lines := yamlfile.ItemLines(data, "rows")
 	lineOf := func(i int) int {
 		if i < len(lines) {
 			return lines[i]
@@ -494,12 +397,12 @@ func parseRows(name string, data []byte) (rows []Row, err error) {
 		return 0
 	}
 	if len(f.Rows) == 0 {
-		return nil, &FileError{File: name, Line: 1, Msg: "no rows (want `rows:` with at least one row)"}
+		return nil, &yamlfile.FileError{File: name, Line: 1, Msg: "no rows (want `rows:` with at least one row)"}
 	}
 	seen := map[string]int{}
 	for i, rf := range f.Rows {
 		bad := func(format string, args ...any) error {
-			return &FileError{File: name, Line: lineOf(i), Msg: fmt.Sprintf(format, args...)}
+			return &yamlfile.FileError{File: name, Line: lineOf(i), Msg: fmt.Sprintf(format, args...)}
 		}
 		id := strings.TrimSpace(rf.ID)
 		switch {

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/threepar/rcopy-exporter/internal/yamlfile"
 )
 
 // reference is Table 109, the SLD row and Table 110 typed in again from
@@ -274,7 +276,7 @@ func TestLoadTableErrors(t *testing.T) {
 			if err == nil {
 				t.Fatalf("no error; want %q", c.want)
 			}
-			var fe *FileError
+			var fe *yamlfile.FileError
 			if !errors.As(err, &fe) || fe.File != p {
 				t.Errorf("error %q is not a FileError naming %s", err, p)
 			}
@@ -323,7 +325,7 @@ func FuzzLoadTable(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		tab, err := ParseUserTable("fuzz.yaml", data)
 		if err != nil {
-			var fe *FileError
+			var fe *yamlfile.FileError
 			if !errors.As(err, &fe) || !strings.HasPrefix(err.Error(), "fuzz.yaml:") {
 				t.Fatalf("error not naming the file: %v", err)
 			}

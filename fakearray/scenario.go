@@ -15,7 +15,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/threepar/rcopy-exporter/expected"
+	"github.com/threepar/rcopy-exporter/internal/yamlfile"
 )
 
 // Scenario describes the simulated arrays, the remote copy targets between
@@ -227,13 +227,13 @@ func ParseScenario(data []byte, name string) (*Scenario, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(sc); err != nil && !errors.Is(err, io.EOF) {
-		return nil, expected.YAMLError(name, err) // "sim.yml:7: ..."
+		return nil, yamlfile.Error(name, err) // "sim.yml:7: ..."
 	}
 	sc.source = name
 	if err := sc.normalize(); err != nil {
 		var ie *itemError
 		if errors.As(err, &ie) {
-			if lines := expected.ItemLines(data, ie.section); ie.index >= 0 && ie.index < len(lines) {
+			if lines := yamlfile.ItemLines(data, ie.section); ie.index >= 0 && ie.index < len(lines) {
 				line := lines[ie.index]
 				return nil, fmt.Errorf("%s:%d: %w", name, line, ie.err)
 			}

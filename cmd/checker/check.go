@@ -8,8 +8,9 @@ import (
 	"strings"
 
 	"github.com/alecthomas/kingpin/v2"
+
 	"github.com/threepar/rcopy-exporter/conformance"
-	"github.com/threepar/rcopy-exporter/expected"
+	"github.com/threepar/rcopy-exporter/internal/yamlfile"
 	"github.com/threepar/rcopy-exporter/parser"
 )
 
@@ -109,9 +110,9 @@ func loadShowrcopy(path string) (*parser.Output, error) {
 	if err != nil {
 		var pe *parser.Error
 		if errors.As(err, &pe) {
-			return nil, &expected.FileError{File: path, Line: pe.Line, Msg: pe.Msg}
+			return nil, &yamlfile.FileError{File: path, Line: pe.Line, Msg: pe.Msg}
 		}
-		return nil, &expected.FileError{File: path, Msg: err.Error()}
+		return nil, &yamlfile.FileError{File: path, Msg: err.Error()}
 	}
 	return out, nil
 }

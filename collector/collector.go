@@ -14,6 +14,8 @@ import (
 	"github.com/threepar/rcopy-exporter/expected"
 	"github.com/threepar/rcopy-exporter/parser"
 	"github.com/threepar/rcopy-exporter/sshrun"
+
+	"github.com/threepar/rcopy-exporter/stage"
 )
 
 // Command is what a probe runs on the array.
@@ -154,8 +156,8 @@ func sshStage(err error) string {
 	var se *sshrun.Error
 	if errors.As(err, &se) {
 		switch se.Stage {
-		case StageConnect, StageAuth, StageCommand:
-			return se.Stage
+		case stage.Connect, stage.Auth, stage.Command:
+			return string(se.Stage)
 		}
 	}
 	return StageCommand

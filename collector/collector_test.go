@@ -23,6 +23,8 @@ import (
 	"github.com/threepar/rcopy-exporter/expected"
 	"github.com/threepar/rcopy-exporter/internal/testtool"
 	"github.com/threepar/rcopy-exporter/sshrun"
+
+	"github.com/threepar/rcopy-exporter/stage"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -308,8 +310,8 @@ func TestFailures(t *testing.T) {
 		// groups: whether showrcopy series are present
 		groups bool
 	}{
-		{name: "fail-connect", runner: &fakeRunner{err: &sshrun.Error{Stage: StageConnect, Address: "10.0.0.1:22", Err: errors.New("connection refused")}}, stage: StageConnect},
-		{name: "fail-auth", runner: &fakeRunner{err: &sshrun.Error{Stage: StageAuth, Address: "10.0.0.1:22", Err: errors.New("unable to authenticate")}}, stage: StageAuth},
+		{name: "fail-connect", runner: &fakeRunner{err: &sshrun.Error{Stage: stage.Connect, Address: "10.0.0.1:22", Err: errors.New("connection refused")}}, stage: StageConnect},
+		{name: "fail-auth", runner: &fakeRunner{err: &sshrun.Error{Stage: stage.Auth, Address: "10.0.0.1:22", Err: errors.New("unable to authenticate")}}, stage: StageAuth},
 		{name: "fail-command", runner: &fakeRunner{err: errors.New("Too many local CLI connections.")}, stage: StageCommand},
 		{name: "fail-parse", runner: &fakeRunner{out: []byte("this is not showrcopy output\n")}, stage: StageParse},
 		{name: "fail-cim", runner: healthy, cim: &fakeCIM{err: &cim.Error{Code: cim.ErrFailed, Description: "provider failed"}}, stage: StageCIM, groups: true},

@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/threepar/rcopy-exporter/stage"
 )
 
 // Namespace prefixes every series this package emits.
@@ -13,11 +15,11 @@ const Namespace = "threepar_rcopy"
 // Scrape stages, the values of scrape_error's stage label. Every probe emits
 // one series per stage; the stage that failed has value 1.
 const (
-	StageConnect = "connect" // TCP, SSH handshake, host key
-	StageAuth    = "auth"    // SSH authentication
-	StageCommand = "command" // session, timeout, exit status, CLI error text
-	StageParse   = "parse"   // showrcopy output not understood
-	StageCIM     = "cim"     // CIM server unreachable, refused or answered an error
+	StageConnect = string(stage.Connect)
+	StageAuth    = string(stage.Auth)
+	StageCommand = string(stage.Command)
+	StageParse   = string(stage.Parse)
+	StageCIM     = string(stage.CIM)
 )
 
 // Stages lists every stage in a fixed order.

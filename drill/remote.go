@@ -11,6 +11,8 @@ import (
 	"github.com/threepar/rcopy-exporter/expected"
 	"github.com/threepar/rcopy-exporter/parser"
 	"github.com/threepar/rcopy-exporter/sshrun"
+
+	"github.com/threepar/rcopy-exporter/stage"
 )
 
 // CLI runs one command on an array's CLI (sshrun.Runner).
@@ -31,25 +33,19 @@ type Remote struct {
 	CIM  CIMReader // nil: CIM is not read
 }
 
-// Stages of an ArrayError besides sshrun's connect, auth and command.
-const (
-	StageParse = "parse" // showrcopy output the parser refused
-	StageCIM   = "cim"   // the CIM server could not be read
-)
-
 // ArrayError is an array that could not be read or commanded. Error() is
 // "ARRAY: stage: reason", one line.
 type ArrayError struct {
 	Array string
-	Stage string // sshrun.StageConnect, StageAuth, StageCommand, StageParse, StageCIM
+	Stage stage.Stage
 	Err   error
 }
 
 func (e *ArrayError) Error() string {
 	msg := strings.Join(strings.Fields(e.Err.Error()), " ")
 	// The CIM client prefixes its own errors with "cim: "; don't say it twice.
-	msg = strings.TrimPrefix(msg, e.Stage+": ")
-	return e.Array + ": " + e.Stage + ": " + msg
+	msg = strings.TrimPrefix(msg, string(e.Stage)+": ")
+	return e.Array + ": " + string(e.Stage) + ": " + msg
 }
 
 func (e *ArrayError) Unwrap() error { return e.Err }
@@ -59,7 +55,7 @@ func (r Remote) fail(err error) error {
 	if errors.As(err, &se) {
 		return &ArrayError{Array: r.Name, Stage: se.Stage, Err: se.Err}
 	}
-	return &ArrayError{Array: r.Name, Stage: sshrun.StageCommand, Err: err}
+	return &ArrayError{Array: r.Name, Stage: stage.Command, Err: err}
 }
 
 // Observe runs `showrcopy` and, when CIM is configured, reads the remote
@@ -71,7 +67,7 @@ func (r Remote) Observe(ctx context.Context) (conformance.Array, error) {
 	}
 	out, err := parser.Parse(raw)
 	if err != nil {
-		return conformance.Array{}, &ArrayError{Array: r.Name, Stage: StageParse, Err: err}
+		return conformance.Array{}, &ArrayError{Array: r.Name, Stage: stage.Parse, Err: err}
 	}
 	a := conformance.Array{Name: r.Name, Output: out}
 	if r.CIM == nil {
@@ -79,7 +75,7 @@ func (r Remote) Observe(ctx context.Context) (conformance.Array, error) {
 	}
 	vols, err := r.CIM.RemoteCopyVolumes(ctx)
 	if err != nil {
-		return conformance.Array{}, &ArrayError{Array: r.Name, Stage: StageCIM, Err: err}
+		return conformance.Array{}, &ArrayError{Array: r.Name, Stage: stage.CIM, Err: err}
 	}
 	a.Observed = ObservedFromCIM(vols)
 	return a, nil

@@ -7,20 +7,15 @@ import (
 	"fmt"
 	"strings"
 	"time"
-)
 
-// Stages of a failed Run, as used by the exporter's scrape_error{stage}.
-const (
-	StageConnect = "connect" // TCP, SSH handshake, host key
-	StageAuth    = "auth"    // user refused
-	StageCommand = "command" // session, timeout, exit status, output cap, CLI error text
+	"github.com/threepar/rcopy-exporter/stage"
 )
 
 // Error is every error Run returns. Error() is one line and never contains
 // a secret.
 type Error struct {
-	Stage   string // StageConnect, StageAuth or StageCommand
-	Address string // host:port of the array
+	Stage   stage.Stage // stage.Connect, stage.Auth or stage.Command
+	Address string      // host:port of the array
 	Err     error
 }
 

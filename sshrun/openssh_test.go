@@ -16,6 +16,8 @@ import (
 
 	"github.com/threepar/rcopy-exporter/config"
 	"github.com/threepar/rcopy-exporter/internal/testtool"
+
+	"github.com/threepar/rcopy-exporter/stage"
 )
 
 // realSSHD is Debian's OpenSSH sshd started on 127.0.0.1 with a throwaway
@@ -193,7 +195,7 @@ func TestRealOpenSSH(t *testing.T) {
 		}
 		_, err := r.Run(ctx, "showversion")
 		var ee *ExitError
-		if wantStage(t, err, StageCommand); !errors.As(err, &ee) || ee.Status != 2 || ee.Message != "Error: unknown command showversion" {
+		if wantStage(t, err, stage.Command); !errors.As(err, &ee) || ee.Status != 2 || ee.Message != "Error: unknown command showversion" {
 			t.Errorf("want exit status 2 with the script's stderr, got %v", err)
 		}
 	})
@@ -204,7 +206,7 @@ func TestRealOpenSSH(t *testing.T) {
 		}
 		kh := s.writeKnownHosts(t, strings.TrimSpace(string(other)))
 		_, err = pool.Runner(s.addr, "wrong-kh", s.options(t, s.clientKey, kh)).Run(ctx, "showrcopy")
-		e := wantStage(t, err, StageConnect)
+		e := wantStage(t, err, stage.Connect)
 		var hk *HostKeyError
 		if !errors.As(e, &hk) || !hk.Changed() {
 			t.Errorf("want a changed host key error, got %v", err)
@@ -216,7 +218,7 @@ func TestRealOpenSSH(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err := pool.Runner(s.addr, "no-kh", s.options(t, s.clientKey, kh)).Run(ctx, "showrcopy")
-		e := wantStage(t, err, StageConnect)
+		e := wantStage(t, err, stage.Connect)
 		var hk *HostKeyError
 		if !errors.As(e, &hk) || hk.Changed() {
 			t.Errorf("want an unknown host error, got %v", err)
@@ -224,6 +226,6 @@ func TestRealOpenSSH(t *testing.T) {
 	})
 	t.Run("key not authorized", func(t *testing.T) {
 		_, err := pool.Runner(s.addr, "other-key", s.options(t, s.otherKey, s.knownHosts)).Run(ctx, "showrcopy")
-		wantStage(t, err, StageAuth)
+		wantStage(t, err, stage.Auth)
 	})
 }

@@ -18,6 +18,8 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/threepar/rcopy-exporter/config"
+
+	"github.com/threepar/rcopy-exporter/stage"
 )
 
 // Runner runs one CLI command on one array and returns its standard output.
@@ -156,7 +158,7 @@ type runner struct {
 // module share one execution.
 func (r *runner) Run(ctx context.Context, command string) ([]byte, error) {
 	if err := checkCommand(command, r.opts.AllowChanges); err != nil {
-		return nil, &Error{Stage: StageCommand, Address: r.address, Err: err}
+		return nil, &Error{Stage: stage.Command, Address: r.address, Err: err}
 	}
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(ctx, r.opts.timeout())
@@ -165,7 +167,7 @@ func (r *runner) Run(ctx context.Context, command string) ([]byte, error) {
 
 	a, err := r.pool.hold(r.address)
 	if err != nil {
-		return nil, &Error{Stage: StageConnect, Address: r.address, Err: err}
+		return nil, &Error{Stage: stage.Connect, Address: r.address, Err: err}
 	}
 	defer r.pool.unhold(a)
 
@@ -178,7 +180,7 @@ func (r *runner) Run(ctx context.Context, command string) ([]byte, error) {
 		// current one, so the slot stays unique per address.
 		current, err := r.pool.hold(r.address)
 		if err != nil {
-			return nil, &Error{Stage: StageConnect, Address: r.address, Err: err}
+			return nil, &Error{Stage: stage.Connect, Address: r.address, Err: err}
 		}
 		defer r.pool.unhold(current)
 		// Not cancelled with the leader's request (the others share the
@@ -203,12 +205,12 @@ func (r *runner) Run(ctx context.Context, command string) ([]byte, error) {
 		case leader.Load():
 			// Cancelled: the execution goes on, within the deadline, for
 			// any other probe sharing it.
-			return nil, &Error{Stage: StageCommand, Address: r.address, Err: fmt.Errorf("cancelled while running %q: %w", command, ctx.Err())}
+			return nil, &Error{Stage: stage.Command, Address: r.address, Err: fmt.Errorf("cancelled while running %q: %w", command, ctx.Err())}
 		case expired:
-			return nil, &Error{Stage: StageCommand, Address: r.address,
+			return nil, &Error{Stage: stage.Command, Address: r.address,
 				Err: &TimeoutError{Doing: fmt.Sprintf("waiting for %q (another probe of this array was running it)", command), After: time.Since(start)}}
 		default:
-			return nil, &Error{Stage: StageCommand, Address: r.address, Err: fmt.Errorf("cancelled while waiting for %q (another probe of this array was running it): %w", command, ctx.Err())}
+			return nil, &Error{Stage: stage.Command, Address: r.address, Err: fmt.Errorf("cancelled while waiting for %q (another probe of this array was running it): %w", command, ctx.Err())}
 		}
 	}
 }
@@ -267,7 +269,7 @@ func (p *Pool) execute(ctx context.Context, a *array, module string, opts Option
 	select {
 	case a.slot <- struct{}{}:
 	case <-ctx.Done():
-		return nil, &Error{Stage: StageCommand, Address: a.address,
+		return nil, &Error{Stage: stage.Command, Address: a.address,
 			Err: &TimeoutError{Doing: fmt.Sprintf("waiting for another command on this array to finish before %q", command), After: time.Since(start)}}
 	}
 	defer func() { <-a.slot }()
@@ -296,10 +298,10 @@ func (p *Pool) execute(ctx context.Context, a *array, module string, opts Option
 			continue
 		}
 		if res.err != nil {
-			return nil, &Error{Stage: StageCommand, Address: a.address, Err: res.err}
+			return nil, &Error{Stage: stage.Command, Address: a.address, Err: res.err}
 		}
 		if err := DetectCLIError(out); err != nil {
-			return nil, &Error{Stage: StageCommand, Address: a.address, Err: err}
+			return nil, &Error{Stage: stage.Command, Address: a.address, Err: err}
 		}
 		return out, nil
 	}
@@ -312,7 +314,7 @@ func (p *Pool) connection(ctx context.Context, a *array, module string, opts Opt
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
-		return nil, false, &Error{Stage: StageConnect, Address: a.address, Err: ErrPoolClosed}
+		return nil, false, &Error{Stage: stage.Connect, Address: a.address, Err: ErrPoolClosed}
 	}
 	if c := a.conns[module]; c != nil {
 		if c.fingerprint == fp && c.alive() {
@@ -343,7 +345,7 @@ func (p *Pool) connection(ctx context.Context, a *array, module string, opts Opt
 	defer p.mu.Unlock()
 	if p.closed {
 		client.Close()
-		return nil, false, &Error{Stage: StageConnect, Address: a.address, Err: ErrPoolClosed}
+		return nil, false, &Error{Stage: stage.Connect, Address: a.address, Err: ErrPoolClosed}
 	}
 	a.conns[module] = c
 	return c, false, nil
@@ -391,22 +393,22 @@ func (p *Pool) dropLocked(a *array, module string, c *conn) {
 // the socket itself: x/crypto/ssh's own Timeout covers only the TCP dial.
 func dial(ctx context.Context, address string, opts Options) (*ssh.Client, error) {
 	start := time.Now()
-	fail := func(stage string, err error) error { return &Error{Stage: stage, Address: address, Err: err} }
+	fail := func(st stage.Stage, err error) error { return &Error{Stage: st, Address: address, Err: err} }
 	hostKeyCheck, algorithms, err := hostKeyPolicy(opts, address)
 	if err != nil {
-		return nil, fail(StageConnect, err)
+		return nil, fail(stage.Connect, err)
 	}
 	methods, err := opts.authMethods()
 	if err != nil {
-		return nil, fail(StageAuth, err)
+		return nil, fail(stage.Auth, err)
 	}
 	var d net.Dialer
 	nc, err := d.DialContext(ctx, "tcp", address)
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil, fail(StageConnect, &TimeoutError{Doing: "connecting", After: time.Since(start)})
+			return nil, fail(stage.Connect, &TimeoutError{Doing: "connecting", After: time.Since(start)})
 		}
-		return nil, fail(StageConnect, err)
+		return nil, fail(stage.Connect, err)
 	}
 	if deadline, ok := ctx.Deadline(); ok {
 		nc.SetDeadline(deadline)
@@ -440,17 +442,17 @@ func dial(ctx context.Context, address string, opts Options) (*ssh.Client, error
 		nc.Close()
 		switch {
 		case hostKeyErr != nil:
-			return nil, fail(StageConnect, hostKeyErr)
+			return nil, fail(stage.Connect, hostKeyErr)
 		case ctx.Err() != nil || isTimeout(err):
-			return nil, fail(StageConnect, &TimeoutError{Doing: "in the SSH handshake", After: time.Since(start)})
+			return nil, fail(stage.Connect, &TimeoutError{Doing: "in the SSH handshake", After: time.Since(start)})
 		case strings.Contains(err.Error(), "unable to authenticate"):
-			return nil, fail(StageAuth, fmt.Errorf("user %q refused (%s); check the user and its password or key file", opts.User, strings.TrimPrefix(err.Error(), "ssh: handshake failed: ssh: ")))
+			return nil, fail(stage.Auth, fmt.Errorf("user %q refused (%s); check the user and its password or key file", opts.User, strings.TrimPrefix(err.Error(), "ssh: handshake failed: ssh: ")))
 		}
-		return nil, fail(StageConnect, err)
+		return nil, fail(stage.Connect, err)
 	}
 	if !stopped {
 		sc.Close()
-		return nil, fail(StageConnect, &TimeoutError{Doing: "in the SSH handshake", After: time.Since(start)})
+		return nil, fail(stage.Connect, &TimeoutError{Doing: "in the SSH handshake", After: time.Since(start)})
 	}
 	nc.SetDeadline(time.Time{}) // commands are bounded by runCommand's watchdog instead
 	return ssh.NewClient(sc, chans, reqs), nil

@@ -22,6 +22,8 @@ import (
 
 	"github.com/threepar/rcopy-exporter/config"
 	"github.com/threepar/rcopy-exporter/internal/testtool"
+
+	"github.com/threepar/rcopy-exporter/stage"
 )
 
 // Every test must leave no goroutine behind: hung servers, timeouts and
@@ -43,7 +45,7 @@ func newPool(t testing.TB, o PoolOptions) *Pool {
 	return p
 }
 
-func wantStage(t *testing.T, err error, stage string) *Error {
+func wantStage(t *testing.T, err error, stage stage.Stage) *Error {
 	t.Helper()
 	var e *Error
 	if !errors.As(err, &e) {
@@ -108,7 +110,7 @@ func TestAuthMethods(t *testing.T) {
 	t.Run("wrong password", func(t *testing.T) {
 		srv := startServer(t, serverOptions{password: "another"})
 		_, err := newPool(t, PoolOptions{}).Runner(srv.addr, "m", passwordOptions(srv.knownHosts(t))).Run(context.Background(), "showrcopy")
-		wantStage(t, err, StageAuth)
+		wantStage(t, err, stage.Auth)
 		if !strings.Contains(err.Error(), `user "3paradm" refused`) {
 			t.Errorf("error does not say who was refused: %v", err)
 		}
@@ -122,7 +124,7 @@ func TestAuthMethods(t *testing.T) {
 		}
 		opts := Options{User: testUser, PrivateKey: config.NewSecret(string(key)), KnownHostsFile: srv.knownHosts(t)}
 		_, err = newPool(t, PoolOptions{}).Runner(srv.addr, "k", opts).Run(context.Background(), "showrcopy")
-		wantStage(t, err, StageAuth)
+		wantStage(t, err, stage.Auth)
 		if !strings.Contains(err.Error(), "encrypted with a passphrase") || srv.conns.Load() != 0 {
 			t.Errorf("error %v after %d connections; want a clear refusal before connecting", err, srv.conns.Load())
 		}
@@ -155,7 +157,7 @@ func TestHostKeys(t *testing.T) {
 		empty := filepath.Join(t.TempDir(), "known_hosts")
 		os.WriteFile(empty, nil, 0o600)
 		err := run(empty, false)
-		e := wantStage(t, err, StageConnect)
+		e := wantStage(t, err, stage.Connect)
 		var hk *HostKeyError
 		if !errors.As(e, &hk) || hk.Changed() {
 			t.Fatalf("want an unknown-host HostKeyError, got %v", err)
@@ -170,7 +172,7 @@ func TestHostKeys(t *testing.T) {
 		kh := srv.knownHosts(t, testtool.NewSigner(t).PublicKey())
 		before := srv.sessions.Load()
 		err := run(kh, false)
-		e := wantStage(t, err, StageConnect)
+		e := wantStage(t, err, stage.Connect)
 		var hk *HostKeyError
 		if !errors.As(e, &hk) || !hk.Changed() {
 			t.Fatalf("want a changed-key HostKeyError, got %v", err)
@@ -186,7 +188,7 @@ func TestHostKeys(t *testing.T) {
 	})
 	t.Run("missing known_hosts file", func(t *testing.T) {
 		err := run(filepath.Join(t.TempDir(), "nope"), false)
-		wantStage(t, err, StageConnect)
+		wantStage(t, err, stage.Connect)
 	})
 	t.Run("insecure opt-in warns once", func(t *testing.T) {
 		var logs bytes.Buffer
@@ -235,7 +237,7 @@ func TestCommandFailures(t *testing.T) {
 	})
 	t.Run("CLI error with exit 0", func(t *testing.T) {
 		_, err := r.Run(ctx, "showclierr")
-		wantStage(t, err, StageCommand)
+		wantStage(t, err, stage.Command)
 		var ce *CLIError
 		if !errors.As(err, &ce) || !ce.TooManyConnections() || !strings.Contains(err.Error(), `"Too many local CLI connections."`) {
 			t.Errorf("want a too-many-connections CLIError, got %v", err)
@@ -243,7 +245,7 @@ func TestCommandFailures(t *testing.T) {
 	})
 	t.Run("non-zero exit", func(t *testing.T) {
 		_, err := r.Run(ctx, "showexit")
-		wantStage(t, err, StageCommand)
+		wantStage(t, err, stage.Command)
 		var ee *ExitError
 		if !errors.As(err, &ee) || ee.Status != 3 || ee.Message != "Error: invalid group name" {
 			t.Errorf("want exit status 3 with the first stderr line, got %v", err)
@@ -254,14 +256,14 @@ func TestCommandFailures(t *testing.T) {
 			t.Fatalf("output of exactly the cap: %d bytes, %v", len(out), err)
 		}
 		_, err := r.Run(ctx, "showhuge 10000000")
-		wantStage(t, err, StageCommand)
+		wantStage(t, err, stage.Command)
 		if !strings.Contains(err.Error(), "exceeds 4096 bytes") {
 			t.Errorf("error does not name the cap: %v", err)
 		}
 	})
 	t.Run("disconnect mid-output", func(t *testing.T) {
 		_, err := r.Run(ctx, "showdisconnect")
-		wantStage(t, err, StageCommand)
+		wantStage(t, err, stage.Command)
 	})
 	t.Run("next run after the faults succeeds", func(t *testing.T) {
 		if out, err := r.Run(ctx, "showrcopy"); err != nil || !bytes.Equal(out, srv.fixture) {
@@ -276,7 +278,7 @@ func TestCommandFailures(t *testing.T) {
 		addr := l.Addr().String()
 		l.Close() // nothing listens here now
 		_, err = pool.Runner(addr, "m", opts).Run(ctx, "showrcopy")
-		wantStage(t, err, StageConnect)
+		wantStage(t, err, stage.Connect)
 	})
 }
 
@@ -290,7 +292,7 @@ func TestAllowlist(t *testing.T) {
 		"show\x00rcopy", "showrcopy groupé",
 	} {
 		_, err := r.Run(context.Background(), cmd)
-		wantStage(t, err, StageCommand)
+		wantStage(t, err, stage.Command)
 		if !errors.Is(err, ErrNotAllowed) {
 			t.Errorf("%q: %v, want ErrNotAllowed", cmd, err)
 		}
@@ -455,7 +457,7 @@ func TestDeadline(t *testing.T) {
 		start := time.Now()
 		_, err := r.Run(ctx, "showhang")
 		took := time.Since(start)
-		wantStage(t, err, StageCommand)
+		wantStage(t, err, stage.Command)
 		if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), `timed out after`) {
 			t.Errorf("want a timeout error, got %v", err)
 		}
@@ -472,7 +474,7 @@ func TestDeadline(t *testing.T) {
 		opts := r.(*runner).opts // same connection settings: the warm connection is reused
 		opts.Timeout = deadline
 		_, err := pool.Runner(r.(*runner).address, "m", opts).Run(context.Background(), "showhang")
-		wantStage(t, err, StageCommand)
+		wantStage(t, err, stage.Command)
 		if !errors.Is(err, context.DeadlineExceeded) {
 			t.Errorf("want a timeout error, got %v", err)
 		}
@@ -489,7 +491,7 @@ func TestDeadline(t *testing.T) {
 		short, cancelShort := context.WithTimeout(context.Background(), deadline)
 		defer cancelShort()
 		_, err := r.Run(short, "showhang")
-		wantStage(t, err, StageCommand)
+		wantStage(t, err, stage.Command)
 		if !strings.Contains(err.Error(), "another probe of this array") {
 			t.Errorf("follower error: %v", err)
 		}
@@ -516,7 +518,7 @@ func TestDeadline(t *testing.T) {
 		start := time.Now()
 		_, err = pool.Runner(l.Addr().String(), "m", passwordOptions(srv.knownHosts(t))).Run(ctx, "showrcopy")
 		took := time.Since(start)
-		wantStage(t, err, StageConnect)
+		wantStage(t, err, stage.Connect)
 		if !errors.Is(err, context.DeadlineExceeded) || took > deadline+deadlineSlack {
 			t.Errorf("after %s: %v", took, err)
 		}
@@ -534,7 +536,7 @@ func TestDeadline(t *testing.T) {
 			cancel()
 		}()
 		_, err := r.Run(ctx, "showhang")
-		wantStage(t, err, StageCommand)
+		wantStage(t, err, stage.Command)
 		if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), `cancelled while running "showhang"`) {
 			t.Errorf("want a cancellation error, got %v", err)
 		}
@@ -617,9 +619,9 @@ func TestPoolClose(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 	pool.Close()
-	wantStage(t, <-done, StageCommand) // the command in flight was aborted
+	wantStage(t, <-done, stage.Command) // the command in flight was aborted
 	_, err := r.Run(context.Background(), "showrcopy")
-	wantStage(t, err, StageConnect)
+	wantStage(t, err, stage.Connect)
 	if !errors.Is(err, ErrPoolClosed) {
 		t.Errorf("after Close: %v", err)
 	}
@@ -654,7 +656,7 @@ func TestDetectCLIError(t *testing.T) {
 }
 
 func TestErrorMessage(t *testing.T) {
-	e := &Error{Stage: StageCommand, Address: "10.0.0.1:22", Err: &ExitError{Command: "showrcopy", Status: 1, Message: "Error: x"}}
+	e := &Error{Stage: stage.Command, Address: "10.0.0.1:22", Err: &ExitError{Command: "showrcopy", Status: 1, Message: "Error: x"}}
 	want := `ssh 10.0.0.1:22: command: "showrcopy" exited with status 1: "Error: x"`
 	if e.Error() != want {
 		t.Errorf("got  %s\nwant %s", e.Error(), want)

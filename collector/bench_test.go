@@ -8,9 +8,11 @@ import (
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/expfmt"
 
 	"github.com/threepar/rcopy-exporter/cim"
 	"github.com/threepar/rcopy-exporter/expected"
+	"github.com/threepar/rcopy-exporter/source"
 )
 
 // bigArray prints a showrcopy of groups x volumesPerGroup synced volumes
@@ -44,10 +46,11 @@ func bigArray(groups, volumesPerGroup int) ([]byte, []cim.RemoteCopyVolume) {
 }
 
 // BenchmarkCollect is one probe of a big array (300 groups, 2400 volumes)
-// with CIM, from runner output to the gathered metric families.
+// with CIM, from runner output to the gathered metric families, as /probe
+// gathers them from its fresh registry.
 func BenchmarkCollect(b *testing.B) {
 	out, vols := bigArray(300, 8)
-	opts := Options{Runner: &fakeRunner{out: out}, CIM: &fakeCIM{vols: vols}}
+	opts := Options{Array: source.Array{CLI: &fakeRunner{out: out}, CIM: &fakeCIM{vols: vols}}}
 	b.SetBytes(int64(len(out)))
 	b.ReportAllocs()
 	for b.Loop() {
@@ -61,32 +64,42 @@ func BenchmarkCollect(b *testing.B) {
 	}
 }
 
-// BenchmarkWriteText is what /probe does on a cache miss for the same
-// probe: fetch (from memory here), parse, evaluate, write the text answer.
-func BenchmarkWriteText(b *testing.B) {
+// BenchmarkProbeText is all of a /probe answer but the I/O: gather and
+// encode in the text format, per volume without and with CIM, and the
+// series a volume costs.
+func BenchmarkProbeText(b *testing.B) {
 	out, vols := bigArray(300, 8)
-	opts := Options{Runner: &fakeRunner{out: out}, CIM: &fakeCIM{vols: vols}}
-	b.SetBytes(int64(len(out)))
-	b.ReportAllocs()
-	var buf bytes.Buffer
-	for b.Loop() {
-		buf.Reset()
-		if !New(context.Background(), opts).Fetch().WriteText(&buf) {
-			b.Fatal("probe failed")
+	for _, withCIM := range []bool{false, true} {
+		name := "ssh-only"
+		arr := source.Array{CLI: &fakeRunner{out: out}}
+		if withCIM {
+			name = "with-cim"
+			arr.CIM = &fakeCIM{vols: vols}
 		}
-	}
-	b.ReportMetric(float64(buf.Len()), "answer-bytes")
-}
-
-// BenchmarkKey is what /probe does on a cache hit besides the I/O.
-func BenchmarkKey(b *testing.B) {
-	out, vols := bigArray(300, 8)
-	opts := Options{Runner: &fakeRunner{out: out}, CIM: &fakeCIM{vols: vols}}
-	b.SetBytes(int64(len(out)))
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, ok := New(context.Background(), opts).Fetch().Key(); !ok {
-			b.Fatal("no key")
-		}
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			var buf bytes.Buffer
+			series := 0
+			for b.Loop() {
+				buf.Reset()
+				reg := prometheus.NewRegistry()
+				reg.MustRegister(New(context.Background(), Options{Array: arr}))
+				mfs, err := reg.Gather()
+				if err != nil {
+					b.Fatal(err)
+				}
+				enc := expfmt.NewEncoder(&buf, expfmt.NewFormat(expfmt.TypeTextPlain))
+				series = 0
+				for _, mf := range mfs {
+					series += len(mf.Metric)
+					if err := enc.Encode(mf); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/2400/1000, "µs/volume")
+			b.ReportMetric(float64(series), "series")
+			b.ReportMetric(float64(buf.Len()), "answer-bytes")
+		})
 	}
 }

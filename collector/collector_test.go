@@ -22,6 +22,7 @@ import (
 	"github.com/threepar/rcopy-exporter/cim"
 	"github.com/threepar/rcopy-exporter/expected"
 	"github.com/threepar/rcopy-exporter/internal/testtool"
+	"github.com/threepar/rcopy-exporter/source"
 	"github.com/threepar/rcopy-exporter/sshrun"
 
 	"github.com/threepar/rcopy-exporter/stage"
@@ -40,7 +41,7 @@ type fakeRunner struct {
 
 func (f *fakeRunner) Run(ctx context.Context, command string) ([]byte, error) {
 	f.calls.Add(1)
-	if command != Command {
+	if command != source.ShowCommand {
 		return nil, fmt.Errorf("fake runner: unexpected command %q", command)
 	}
 	if f.hang {
@@ -79,7 +80,9 @@ func observed(volume string, t expected.Triple) cim.RemoteCopyVolume {
 	}
 }
 
-func row(t *testing.T, id string) expected.Triple {
+func row(t *testing.T, id string) expected.Triple { return expectedRow(t, id) }
+
+func expectedRow(t *testing.T, id string) expected.Triple {
 	t.Helper()
 	r, ok := expected.Default().Row(id)
 	if !ok {
@@ -195,7 +198,19 @@ func TestGolden(t *testing.T) {
 	synced, stopped, syncing := row(t, "T109-synced"), row(t, "T109-stopped"), row(t, "T109-syncing")
 	mismatch := synced
 	mismatch.CopyState = expected.CopyFailedover
-	broken3b := row(t, "T110-3b")
+	nullCopy := observed("db.1", synced)
+	nullCopy.CopyStateNull = true
+	// sld gives both volumes of sld-secondary.txt an instance for the leg
+	// to peer with the triple of row.
+	sld := func(peer, row string) []cim.RemoteCopyVolume {
+		var vs []cim.RemoteCopyVolume
+		for _, name := range []string{"testvv.0", "testvv.1"} {
+			v := observed(name, expectedRow(t, row))
+			v.PeerSystem = peer
+			vs = append(vs, v)
+		}
+		return vs
+	}
 
 	cases := []struct {
 		name    string
@@ -206,85 +221,118 @@ func TestGolden(t *testing.T) {
 	}{
 		{name: "healthy-primary", fixture: "healthy-primary.txt", check: func(t *testing.T, text string) {
 			mustHave(t, text, `threepar_rcopy_up`, 1)
-			mustHave(t, text, `threepar_rcopy_volume_expected_cim_info{copy_state="Synchronized",group="db",progress_status="Completed",role_reversed="false",row="T109-synced",sync_state="Synchronized",volume="db.0"}`, 1)
+			// T109-synced and T110-14 require the same triple: one series.
+			mustHave(t, text, `threepar_rcopy_volume_expected_cim_info{copy_state="Synchronized",group="db",natural_group="db",progress_status="Completed",role_reversed="false",rows="T109-synced,T110-14",sync_state="Synchronized",target="sim-b",volume="db.0"}`, 1)
+			mustHave(t, text, `threepar_rcopy_volume_sync_status{group="logs",natural_group="logs",status="Syncing",target="sim-b",volume="logs.1"}`, 1)
+			mustHave(t, text, `threepar_rcopy_group_volumes{group="logs",natural_group="logs",sync_status="Syncing",target="sim-b"}`, 1)
+			mustHave(t, text, `threepar_rcopy_group_volumes{group="logs",natural_group="logs",sync_status="Stale",target="sim-b"}`, 0)
+			mustHave(t, text, `threepar_rcopy_group_volumes_not_in_table{group="logs",natural_group="logs",target="sim-b"}`, 0)
 			mustHave(t, text, `threepar_rcopy_group_period_seconds{group="logs",natural_group="logs",target="sim-b"}`, 300)
-			mustHave(t, text, `threepar_rcopy_volume_last_sync_timestamp_seconds{group="logs",volume="logs.0"}`, 1.7960112e+09)
+			mustHave(t, text, `threepar_rcopy_volume_last_sync_timestamp_seconds{group="logs",natural_group="logs",target="sim-b",volume="logs.0"}`, 1.7960112e+09)
+			mustHave(t, text, `threepar_rcopy_link_up{address="receive",direction="receive",node="0:3:1",target="receive"}`, 1)
+			mustHave(t, text, `threepar_rcopy_link_up{address="10.0.0.2",direction="send",node="0:3:1",target="sim-b"}`, 1)
 			// CET without a configured time zone: no conversion.
 			mustNotContain(t, text, `threepar_rcopy_volume_last_sync_timestamp_seconds{group="arch"`)
 			mustNotContain(t, text, `volume_cim_`)
+			mustNotContain(t, text, `volumes_cim_`)
 			mustNotContain(t, text, `options="Last-Sync`)
 		}},
+		{name: "healthy-primary-groups-only", fixture: "healthy-primary.txt", opts: Options{GroupsOnly: true},
+			cim: &fakeCIM{vols: []cim.RemoteCopyVolume{observed("db.0", synced), observed("db.1", mismatch)}},
+			check: func(t *testing.T, text string) {
+				mustNotContain(t, text, `threepar_rcopy_volume_`)
+				mustHave(t, text, `threepar_rcopy_group_volumes{group="db",natural_group="db",sync_status="Synced",target="sim-b"}`, 2)
+				// db.1 mismatches; logs.0 and logs.1 are not reported.
+				mustHave(t, text, `threepar_rcopy_group_volumes_cim_nonconformant{group="db",natural_group="db",target="sim-b"}`, 1)
+				mustHave(t, text, `threepar_rcopy_group_volumes_cim_nonconformant{group="logs",natural_group="logs",target="sim-b"}`, 2)
+			}},
 		{name: "healthy-primary-cim", fixture: "healthy-primary.txt", cim: &fakeCIM{vols: []cim.RemoteCopyVolume{
 			observed("db.0", synced),
-			observed("db.1", mismatch),
-			observed("logs.0", synced),
+			nullCopy,
+			observed("logs.0", mismatch),
 			// logs.1 (Syncing) is missing from the CIM answer
 			observed("arch.0", stopped),
 			observed("not-replicated-here", syncing),
 			observed("", synced), // local element unknown to the CIM client
 		}}, check: func(t *testing.T, text string) {
 			mustHave(t, text, `threepar_rcopy_up`, 1)
-			mustHave(t, text, `threepar_rcopy_volume_cim_conformant{group="db",volume="db.0"}`, 1)
-			mustHave(t, text, `threepar_rcopy_volume_cim_conformant{group="db",volume="db.1"}`, 0)
-			mustHave(t, text, `threepar_rcopy_volume_cim_copy_state{group="db",volume="db.1"}`, 10)
-			mustHave(t, text, `threepar_rcopy_volume_cim_conformant{group="logs",volume="logs.1"}`, 0)
-			mustNotContain(t, text, `threepar_rcopy_volume_cim_copy_state{group="logs",volume="logs.1"}`)
-			mustHave(t, text, `threepar_rcopy_volume_cim_conformant{group="arch",volume="arch.0"}`, 1)
+			mustHave(t, text, `threepar_rcopy_volume_cim_conformant{group="db",natural_group="db",target="sim-b",volume="db.0"}`, 1)
+			mustHave(t, text, `threepar_rcopy_volume_cim_info{copy_state="Synchronized",group="db",natural_group="db",progress_status="Completed",role_reversed="false",sync_state="Synchronized",target="sim-b",volume="db.0"}`, 1)
+			mustHave(t, text, `threepar_rcopy_volume_cim_conformant{group="db",natural_group="db",target="sim-b",volume="db.1"}`, 0)
+			mustHave(t, text, `threepar_rcopy_volume_cim_info{copy_state="NULL",group="db",natural_group="db",progress_status="Completed",role_reversed="false",sync_state="Synchronized",target="sim-b",volume="db.1"}`, 1)
+			mustHave(t, text, `threepar_rcopy_volume_cim_info{copy_state="Failedover",group="logs",natural_group="logs",progress_status="Completed",role_reversed="false",sync_state="Synchronized",target="sim-b",volume="logs.0"}`, 1)
+			mustHave(t, text, `threepar_rcopy_volume_cim_conformant{group="logs",natural_group="logs",target="sim-b",volume="logs.1"}`, 0)
+			mustNotContain(t, text, `threepar_rcopy_volume_cim_info{copy_state="Unsynchronized"`)
+			mustHave(t, text, `threepar_rcopy_volume_cim_conformant{group="arch",natural_group="arch",target="sim-b",volume="arch.0"}`, 1)
+			mustHave(t, text, `threepar_rcopy_group_volumes_cim_nonconformant{group="logs",natural_group="logs",target="sim-b"}`, 2)
 			mustNotContain(t, text, "not-replicated-here")
 		}},
 		{name: "failedover-secondary", fixture: "failedover-secondary.txt",
-			cim: &fakeCIM{vols: []cim.RemoteCopyVolume{observed("db.0", row(t, "T110-3")), observed("db.1", broken3b)}},
+			cim: &fakeCIM{vols: []cim.RemoteCopyVolume{observed("db.0", row(t, "T110-3")), observed("db.1", row(t, "T110-2"))}},
 			check: func(t *testing.T, text string) {
 				mustHave(t, text, `threepar_rcopy_target_ready{target="sim-a"}`, 0)
 				mustHave(t, text, `threepar_rcopy_group_role{group="db.r188150",natural_group="db",role="Primary-Rev",target="sim-a"}`, 1)
-				mustHave(t, text, `threepar_rcopy_volume_expected_cim_info{copy_state="Failedover",group="db.r188150",progress_status="Completed",role_reversed="true",row="T110-3",sync_state="Broken",volume="db.0"}`, 1)
-				mustHave(t, text, `threepar_rcopy_volume_expected_cim_info{copy_state="Broken",group="db.r188150",progress_status="Completed",role_reversed="true",row="T110-3b",sync_state="Broken",volume="db.0"}`, 1)
-				mustHave(t, text, `threepar_rcopy_volume_cim_conformant{group="db.r188150",volume="db.1"}`, 1)
-			}},
-		{name: "failedover-secondary-strict", fixture: "failedover-secondary.txt", opts: Options{Strict: true},
-			cim: &fakeCIM{vols: []cim.RemoteCopyVolume{observed("db.0", row(t, "T110-3")), observed("db.1", broken3b)}},
-			check: func(t *testing.T, text string) {
-				mustNotContain(t, text, `row="T110-3b"`)
-				mustHave(t, text, `threepar_rcopy_volume_cim_conformant{group="db.r188150",volume="db.0"}`, 1)
-				mustHave(t, text, `threepar_rcopy_volume_cim_conformant{group="db.r188150",volume="db.1"}`, 0)
+				mustHave(t, text, `threepar_rcopy_group_status{group="db.r188150",natural_group="db",status="Stopped",target="sim-a"}`, 1)
+				mustHave(t, text, `threepar_rcopy_volume_cim_conformant{group="db.r188150",natural_group="db",target="sim-a",volume="db.0"}`, 1)
+				mustHave(t, text, `threepar_rcopy_volume_cim_conformant{group="db.r188150",natural_group="db",target="sim-a",volume="db.1"}`, 1)
+				if !strings.Contains(text, `rows="T110-3,T110-8",sync_state="Broken",target="sim-a",volume="db.0"}`) {
+					t.Errorf("T110-3 and T110-8 share one series:\n%s", text)
+				}
 			}},
 		{name: "sld-secondary", fixture: "sld-secondary.txt", opts: Options{Location: losAngeles},
+			cim: &fakeCIM{vols: append(sld("SystemC", "SLD-backup"), sld("SystemA", "T110-1")...)},
 			check: func(t *testing.T, text string) {
-				// Both listings give group series; the volumes come from
-				// the non-Backup listing (Stopped, T110-1), once.
-				mustHave(t, text, `threepar_rcopy_group_status{group="multi.1.r96",status="Backup",target="SystemC"}`, 1)
-				mustHave(t, text, `threepar_rcopy_group_status{group="multi.1.r96",status="Stopped",target="SystemA"}`, 1)
-				mustHave(t, text, `threepar_rcopy_volume_sync_status{group="multi.1.r96",status="Stopped",volume="testvv.0"}`, 1)
-				mustHave(t, text, `threepar_rcopy_volume_expected_cim_info{copy_state="Broken",group="multi.1.r96",progress_status="Completed",role_reversed="false",row="T110-1",sync_state="Broken",volume="testvv.0"}`, 1)
-				mustNotContain(t, text, `row="SLD-backup"`)
+				// Each listing (leg) has its own group and volume series,
+				// judged against the CIM instance whose peer it names.
+				mustHave(t, text, `threepar_rcopy_group_status{group="multi.1.r96",natural_group="multi.1",status="Backup",target="SystemC"}`, 1)
+				mustHave(t, text, `threepar_rcopy_group_status{group="multi.1.r96",natural_group="multi.1",status="Stopped",target="SystemA"}`, 1)
+				mustHave(t, text, `threepar_rcopy_volume_sync_status{group="multi.1.r96",natural_group="multi.1",status="Stopped",target="SystemA",volume="testvv.0"}`, 1)
+				mustHave(t, text, `threepar_rcopy_volume_sync_status{group="multi.1.r96",natural_group="multi.1",status="Synced",target="SystemC",volume="testvv.0"}`, 1)
+				mustHave(t, text, `threepar_rcopy_volume_expected_cim_info{copy_state="Initialized",group="multi.1.r96",natural_group="multi.1",progress_status="Dormant",role_reversed="false",rows="SLD-backup",sync_state="Initialized",target="SystemC",volume="testvv.0"}`, 1)
+				mustHave(t, text, `threepar_rcopy_volume_cim_conformant{group="multi.1.r96",natural_group="multi.1",target="SystemA",volume="testvv.0"}`, 1)
+				mustHave(t, text, `threepar_rcopy_volume_cim_conformant{group="multi.1.r96",natural_group="multi.1",target="SystemC",volume="testvv.0"}`, 1)
 				// 2009-06-29 12:12:16 PDT = 19:12:16 UTC
-				mustHave(t, text, `threepar_rcopy_volume_last_sync_timestamp_seconds{group="multi.1.r96",volume="testvv.0"}`, 1.246302736e+09)
-				mustHave(t, text, `threepar_rcopy_link_up{address="20210002AC000060",node="0:2:1",target="SystemA"}`, 0)
+				mustHave(t, text, `threepar_rcopy_volume_last_sync_timestamp_seconds{group="multi.1.r96",natural_group="multi.1",target="SystemA",volume="testvv.0"}`, 1.246302736e+09)
+				mustHave(t, text, `threepar_rcopy_link_up{address="20210002AC000060",direction="send",node="0:2:1",target="SystemA"}`, 0)
+			}},
+		// The fault the old "conformant if any instance fits" rule hid:
+		// both legs' instances report the standby triple.
+		{name: "sld-secondary-leg-mismatch", fixture: "sld-secondary.txt",
+			cim: &fakeCIM{vols: append(sld("SystemC", "SLD-backup"), sld("SystemA", "SLD-backup")[:1]...)},
+			check: func(t *testing.T, text string) {
+				mustHave(t, text, `threepar_rcopy_volume_cim_conformant{group="multi.1.r96",natural_group="multi.1",target="SystemA",volume="testvv.0"}`, 0)
+				mustHave(t, text, `threepar_rcopy_volume_cim_conformant{group="multi.1.r96",natural_group="multi.1",target="SystemC",volume="testvv.0"}`, 1)
+				// testvv.1 has no instance for the SystemA leg.
+				mustHave(t, text, `threepar_rcopy_volume_cim_conformant{group="multi.1.r96",natural_group="multi.1",target="SystemA",volume="testvv.1"}`, 0)
+				mustHave(t, text, `threepar_rcopy_group_volumes_cim_nonconformant{group="multi.1.r96",natural_group="multi.1",target="SystemA"}`, 2)
+				mustHave(t, text, `threepar_rcopy_group_volumes_cim_nonconformant{group="multi.1.r96",natural_group="multi.1",target="SystemC"}`, 0)
 			}},
 		{name: "unknown-words", fixture: "unknown-words.txt", check: func(t *testing.T, text string) {
 			mustHave(t, text, `threepar_rcopy_system_started`, 0)
-			mustHave(t, text, `threepar_rcopy_group_status{group="odd",status="Logging",target="sim-b"}`, 1)
-			mustHave(t, text, `threepar_rcopy_group_status{group="odd",status="Started",target="sim-b"}`, 0)
+			mustHave(t, text, `threepar_rcopy_group_status{group="odd",natural_group="odd",status="Logging",target="sim-b"}`, 1)
+			mustHave(t, text, `threepar_rcopy_group_status{group="odd",natural_group="odd",status="Started",target="sim-b"}`, 0)
 			mustHave(t, text, `threepar_rcopy_group_role{group="odd",natural_group="odd",role="Master",target="sim-b"}`, 1)
-			mustHave(t, text, `threepar_rcopy_volume_sync_status{group="odd",status="Failsafe",volume="odd.0"}`, 1)
-			mustHave(t, text, `threepar_rcopy_volume_state_in_table{group="odd",volume="odd.0"}`, 0)
+			mustHave(t, text, `threepar_rcopy_volume_sync_status{group="odd",natural_group="odd",status="Failsafe",target="sim-b",volume="odd.0"}`, 1)
+			mustHave(t, text, `threepar_rcopy_group_volumes{group="odd",natural_group="odd",sync_status="Failsafe",target="sim-b"}`, 1)
+			mustHave(t, text, `threepar_rcopy_volume_state_in_table{group="odd",natural_group="odd",target="sim-b",volume="odd.0"}`, 0)
 			// the target is not ready, so Table 109 does not apply
-			mustHave(t, text, `threepar_rcopy_volume_state_in_table{group="new",volume="new.0"}`, 0)
+			mustHave(t, text, `threepar_rcopy_volume_state_in_table{group="new",natural_group="new",target="sim-b",volume="new.0"}`, 0)
+			mustHave(t, text, `threepar_rcopy_group_volumes_not_in_table{group="new",natural_group="new",target="sim-b"}`, 3)
 		}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			opts := tc.opts
 			opts.Target = "array-under-test"
-			opts.Runner = fixture(t, tc.fixture)
+			opts.Array = source.Array{Name: opts.Target, CLI: fixture(t, tc.fixture)}
 			if tc.cim != nil {
-				opts.CIM = tc.cim
+				opts.Array.CIM = tc.cim
 			}
 			text, c := scrape(t, context.Background(), opts)
 			if tc.check != nil {
 				tc.check(t, text)
 			}
-			if !c.Up() && tc.name != "" {
+			if !c.Up() {
 				t.Errorf("Up() = false for a healthy scrape")
 			}
 			golden(t, tc.name, text)
@@ -304,29 +352,33 @@ func TestFailures(t *testing.T) {
 	healthy := fixture(t, "healthy-primary.txt")
 	cases := []struct {
 		name   string
-		runner Runner
-		cim    CIMSource
-		stage  string
+		runner source.CLI
+		cim    source.CIMReader
+		stage  stage.Stage
 		// groups: whether showrcopy series are present
 		groups bool
 	}{
-		{name: "fail-connect", runner: &fakeRunner{err: &sshrun.Error{Stage: stage.Connect, Address: "10.0.0.1:22", Err: errors.New("connection refused")}}, stage: StageConnect},
-		{name: "fail-auth", runner: &fakeRunner{err: &sshrun.Error{Stage: stage.Auth, Address: "10.0.0.1:22", Err: errors.New("unable to authenticate")}}, stage: StageAuth},
-		{name: "fail-command", runner: &fakeRunner{err: errors.New("Too many local CLI connections.")}, stage: StageCommand},
-		{name: "fail-parse", runner: &fakeRunner{out: []byte("this is not showrcopy output\n")}, stage: StageParse},
-		{name: "fail-cim", runner: healthy, cim: &fakeCIM{err: &cim.Error{Code: cim.ErrFailed, Description: "provider failed"}}, stage: StageCIM, groups: true},
+		{name: "fail-connect", runner: &fakeRunner{err: &sshrun.Error{Stage: stage.Connect, Address: "10.0.0.1:22", Err: errors.New("connection refused")}}, stage: stage.Connect},
+		{name: "fail-auth", runner: &fakeRunner{err: &sshrun.Error{Stage: stage.Auth, Address: "10.0.0.1:22", Err: errors.New("unable to authenticate")}}, stage: stage.Auth},
+		{name: "fail-command", runner: &fakeRunner{err: errors.New("Too many local CLI connections.")}, stage: stage.Command},
+		{name: "fail-parse", runner: &fakeRunner{out: []byte("this is not showrcopy output\n")}, stage: stage.Parse},
+		{name: "fail-cim", runner: healthy, cim: &fakeCIM{err: &cim.Error{Code: cim.ErrFailed, Description: "provider failed"}}, stage: stage.CIM, groups: true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			var logs bytes.Buffer
-			opts := Options{Target: "array-under-test", Runner: tc.runner, CIM: tc.cim,
+			arr := source.Array{Name: "array-under-test", CLI: tc.runner}
+			if tc.cim != nil {
+				arr.CIM = tc.cim
+			}
+			opts := Options{Target: "array-under-test", Array: arr,
 				Logger: slog.New(slog.NewTextHandler(&logs, nil))}
 			text, c := scrape(t, context.Background(), opts)
 			if c.Up() {
 				t.Error("Up() = true for a failed probe")
 			}
 			mustHave(t, text, `threepar_rcopy_up`, 0)
-			for _, s := range Stages {
+			for _, s := range stage.All {
 				want := 0.0
 				if s == tc.stage {
 					want = 1
@@ -340,7 +392,7 @@ func TestFailures(t *testing.T) {
 			// exactly one log line naming target and stage
 			lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
 			if len(lines) != 1 || !strings.Contains(lines[0], "target=array-under-test") ||
-				!strings.Contains(lines[0], "stage="+tc.stage) {
+				!strings.Contains(lines[0], "stage="+string(tc.stage)) {
 				t.Errorf("want one log line with target and stage %s, got:\n%s", tc.stage, logs.String())
 			}
 			golden(t, tc.name, text)
@@ -361,7 +413,7 @@ func TestDeadline(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	cimSrc := &blockingCIM{}
-	text, _ := scrape(t, ctx, Options{Runner: &fakeRunner{hang: true}, CIM: cimSrc})
+	text, _ := scrape(t, ctx, Options{Array: source.Array{CLI: &fakeRunner{hang: true}, CIM: cimSrc}})
 	mustHave(t, text, `threepar_rcopy_up`, 0)
 	mustHave(t, text, `threepar_rcopy_scrape_error{stage="command"}`, 1)
 	if !cimSrc.returned.Load() {
@@ -417,9 +469,9 @@ func TestMetricNamesAreDescribed(t *testing.T) {
 func TestNonUTF8Names(t *testing.T) {
 	r := fixture(t, "healthy-primary.txt")
 	r.out = bytes.ReplaceAll(r.out, []byte("db.1 "), []byte("d\xe9.1 "))
-	text, c := scrape(t, context.Background(), Options{Runner: r})
+	text, c := scrape(t, context.Background(), Options{Array: source.Array{CLI: r}})
 	if !c.Up() {
 		t.Fatalf("probe failed:\n%s", text)
 	}
-	mustHave(t, text, `threepar_rcopy_volume_state_in_table{group="db",volume="d`+"\uFFFD"+`.1"}`, 1)
+	mustHave(t, text, `threepar_rcopy_volume_state_in_table{group="db",natural_group="db",target="sim-b",volume="d`+"\uFFFD"+`.1"}`, 1)
 }

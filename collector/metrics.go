@@ -2,35 +2,27 @@ package collector
 
 import (
 	"slices"
-	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/threepar/rcopy-exporter/stage"
 )
 
 // Namespace prefixes every series this package emits.
 const Namespace = "threepar_rcopy"
 
-// Scrape stages, the values of scrape_error's stage label. Every probe emits
-// one series per stage; the stage that failed has value 1.
-const (
-	StageConnect = string(stage.Connect)
-	StageAuth    = string(stage.Auth)
-	StageCommand = string(stage.Command)
-	StageParse   = string(stage.Parse)
-	StageCIM     = string(stage.CIM)
-)
-
-// Stages lists every stage in a fixed order.
-var Stages = []string{StageConnect, StageAuth, StageCommand, StageParse, StageCIM}
-
-// The words of each state set: one series per word, plus one for any other
-// word the array prints (the CLI may know states beyond the manual's).
+// The words of each state set and count: one series per word, plus one for
+// any other word the array prints (the CLI may know states beyond the
+// manual's).
 var (
 	groupStatuses  = []string{"Started", "Stopped", "Backup"}
 	groupRoles     = []string{"Primary", "Secondary", "Primary-Rev", "Secondary-Rev"}
 	volumeStatuses = []string{"New", "Syncing", "Synced", "NotSynced", "Stale", "Stopped"}
+)
+
+// Label names of a group listing and of a volume in one.
+var (
+	groupLabels  = []string{"group", "natural_group", "target"}
+	volumeLabels = []string{"group", "natural_group", "target", "volume"}
+	tripleLabels = []string{"copy_state", "sync_state", "progress_status", "role_reversed"}
 )
 
 // descriptors are built once for the process; every probe's collector
@@ -39,28 +31,27 @@ type descriptors struct {
 	up, duration, scrapeError                      *prometheus.Desc
 	systemStarted, targetReady, linkUp             *prometheus.Desc
 	groupInfo, groupStatus, groupRole, groupPeriod *prometheus.Desc
+	groupVolumes, groupNotInTable, groupCIMNonconf *prometheus.Desc
 	volumeSyncStatus, volumeLastSync               *prometheus.Desc
-	volumeExpectedInfo, volumeInTable              *prometheus.Desc
-	cimConformant, cimCopyState, cimSyncState      *prometheus.Desc
-	cimProgressStatus, cimRoleReversed             *prometheus.Desc
+	volumeExpected, volumeInTable                  *prometheus.Desc
+	volumeCIM, volumeCIMConformant                 *prometheus.Desc
 	all                                            []*prometheus.Desc
 	names                                          []string
-	textOrder                                      []int // indexes into all, by name
-	layouts                                        map[*prometheus.Desc]labelLayout
 }
 
 var descs = newDescriptors()
 
 func newDescriptors() *descriptors {
-	d := &descriptors{layouts: map[*prometheus.Desc]labelLayout{}}
+	d := &descriptors{}
 	add := func(name, help string, labels ...string) *prometheus.Desc {
 		full := prometheus.BuildFQName(Namespace, "", name)
 		desc := prometheus.NewDesc(full, help, labels, nil)
-		d.layouts[desc] = newLabelLayout(len(d.all), full, help, labels)
 		d.all = append(d.all, desc)
 		d.names = append(d.names, full)
 		return desc
 	}
+	with := func(base []string, more ...string) []string { return append(slices.Clip(base), more...) }
+
 	d.up = add("up",
 		"1 if showrcopy (and, when configured, the CIM server) was read and understood; 0 if any stage failed.")
 	d.duration = add("scrape_duration_seconds",
@@ -74,51 +65,47 @@ func newDescriptors() *descriptors {
 		"1 if the remote copy target (the peer array as the probed array names it) is ready.",
 		"target")
 	d.linkUp = add("link_up",
-		"1 if the remote copy link is Up. Inbound links have target=\"receive\".",
-		"target", "node", "address")
+		"1 if the remote copy link is Up. direction is send, or receive for the links the array lists under target receive.",
+		"target", "node", "address", "direction")
 	d.groupInfo = add("group_info",
 		"Always 1: a remote copy group as listed for one target, with its mode and options (Last-Sync left out).",
-		"group", "natural_group", "target", "mode", "options")
+		with(groupLabels, "mode", "options")...)
 	d.groupStatus = add("group_status",
 		"State set of the group's status: 1 for the current one (Started, Stopped, Backup, or the word printed).",
-		"group", "target", "status")
+		with(groupLabels, "status")...)
 	d.groupRole = add("group_role",
 		"State set of the group's role: 1 for the current one (Primary, Secondary, Primary-Rev, Secondary-Rev, or the word printed).",
-		"group", "natural_group", "target", "role")
+		with(groupLabels, "role")...)
 	d.groupPeriod = add("group_period_seconds",
 		"Synchronization period of a periodic group, in seconds.",
-		"group", "natural_group", "target")
+		groupLabels...)
+	d.groupVolumes = add("group_volumes",
+		"Volumes of the group listing per sync status (New, Syncing, Synced, NotSynced, Stale, Stopped, 0 when none, and any other word printed).",
+		with(groupLabels, "sync_status")...)
+	d.groupNotInTable = add("group_volumes_not_in_table",
+		"Volumes of the group listing whose role, sync status and target status match no state-table row.",
+		groupLabels...)
+	d.groupCIMNonconf = add("group_volumes_cim_nonconformant",
+		"Volumes of the group listing for which the CIM server reports a triple no applicable row allows, or nothing at all.",
+		groupLabels...)
 	d.volumeSyncStatus = add("volume_sync_status",
-		"State set of the volume's SyncStatus: 1 for the current one (New, Syncing, Synced, NotSynced, Stale, Stopped, or the word printed).",
-		"group", "volume", "status")
+		"Always 1: the volume's SyncStatus as printed, in the status label.",
+		with(volumeLabels, "status")...)
 	d.volumeLastSync = add("volume_last_sync_timestamp_seconds",
 		"The volume's LastSyncTime as a Unix timestamp; absent for NA or when the time zone is unknown.",
-		"group", "volume")
-	d.volumeExpectedInfo = add("volume_expected_cim_info",
-		"Always 1: one series per state-table row that applies to the volume's observed state, with the CIM values that row requires.",
-		"group", "volume", "copy_state", "sync_state", "progress_status", "role_reversed", "row")
+		volumeLabels...)
+	d.volumeExpected = add("volume_expected_cim_info",
+		"Always 1: a CIM triple the state tables require for the volume's observed state; rows lists the rows that give it.",
+		with(volumeLabels, append(slices.Clip(tripleLabels), "rows")...)...)
 	d.volumeInTable = add("volume_state_in_table",
 		"1 if the volume's observed role, sync status and target status match at least one state-table row, 0 if none.",
-		"group", "volume")
-	d.cimConformant = add("volume_cim_conformant",
-		"1 if the CIM server reports for the volume a triple that an applicable state-table row allows, 0 if not or if the CIM server does not report the volume.",
-		"group", "volume")
-	d.cimCopyState = add("volume_cim_copy_state",
-		"CopyState the CIM server reports for the volume (DMTF number).",
-		"group", "volume")
-	d.cimSyncState = add("volume_cim_sync_state",
-		"SyncState the CIM server reports for the volume (DMTF number).",
-		"group", "volume")
-	d.cimProgressStatus = add("volume_cim_progress_status",
-		"ProgressStatus the CIM server reports for the volume (DMTF number).",
-		"group", "volume")
-	d.cimRoleReversed = add("volume_cim_role_reversed",
-		"1 if the CIM server reports RoleReversed true for the volume.",
-		"group", "volume")
-	for i := range d.all {
-		d.textOrder = append(d.textOrder, i)
-	}
-	slices.SortFunc(d.textOrder, func(a, b int) int { return strings.Compare(d.names[a], d.names[b]) })
+		volumeLabels...)
+	d.volumeCIM = add("volume_cim_info",
+		"Always 1: the triple the CIM server reports for the volume (for this target), named as in volume_expected_cim_info; NULL for a NULL value.",
+		with(volumeLabels, tripleLabels...)...)
+	d.volumeCIMConformant = add("volume_cim_conformant",
+		"1 if the CIM server reports for the volume (for this target) a triple an applicable state-table row allows; 0 if not, or if it does not report the volume.",
+		volumeLabels...)
 	return d
 }
 

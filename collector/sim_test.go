@@ -2,28 +2,32 @@ package collector
 
 import (
 	"context"
-	"os"
-	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
-	"github.com/threepar/rcopy-exporter/cim"
 	"github.com/threepar/rcopy-exporter/config"
 	"github.com/threepar/rcopy-exporter/fakearray"
-	"github.com/threepar/rcopy-exporter/sshrun"
+	"github.com/threepar/rcopy-exporter/source"
 )
 
 // simProbe scrapes the arrays of a running simulation the way the exporter
-// does: sshrun over real SSH (host keys checked), the CIM client over
-// CIM-XML, both on 127.0.0.1.
+// does: the configuration a deployment would have (written by the
+// simulator), read through source.Clients: sshrun over real SSH (host keys
+// checked) and the CIM client over CIM-XML, both on 127.0.0.1.
 type simProbe struct {
-	t          *testing.T
-	sim        *fakearray.Sim
-	pool       *sshrun.Pool
-	knownHosts string
+	t       *testing.T
+	sim     *fakearray.Sim
+	cfg     *config.Config
+	clients *source.Clients
 }
 
 func startSimulation(t *testing.T, faults ...string) *simProbe {
+	t.Helper()
+	return startSimulationCIM(t, true, faults...)
+}
+
+func startSimulationCIM(t *testing.T, withCIM bool, faults ...string) *simProbe {
 	t.Helper()
 	clock := time.Date(2026, 11, 30, 5, 0, 0, 0, time.UTC)
 	sim, err := fakearray.Start(context.Background(), fakearray.DefaultScenario(), fakearray.Options{
@@ -37,33 +41,33 @@ func startSimulation(t *testing.T, faults ...string) *simProbe {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = sim.Close() })
-	kh := filepath.Join(t.TempDir(), "known_hosts")
-	if err := os.WriteFile(kh, sim.KnownHosts(), 0o600); err != nil {
+	path, err := sim.WriteConfig(t.TempDir(), fakearray.ConfigOptions{CIM: withCIM})
+	if err != nil {
 		t.Fatal(err)
 	}
-	pool := sshrun.NewPool(sshrun.PoolOptions{})
-	t.Cleanup(func() { _ = pool.Close() })
-	return &simProbe{t: t, sim: sim, pool: pool, knownHosts: kh}
+	cfg, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clients := source.NewClients(nil)
+	t.Cleanup(func() { _ = clients.Close() })
+	return &simProbe{t: t, sim: sim, cfg: cfg, clients: clients}
 }
 
 func (sp *simProbe) probe(array string) string {
 	t := sp.t
 	t.Helper()
-	info, ok := sp.sim.Array(array)
-	if !ok {
-		t.Fatalf("no simulated array %s", array)
+	address, m, err := sp.cfg.Resolve(array, "")
+	if err != nil {
+		t.Fatal(err)
 	}
-	runner := sp.pool.Runner(info.SSHAddress, "default", sshrun.Options{
-		User: info.User, Password: config.NewSecret(info.Password),
-		KnownHostsFile: sp.knownHosts, Timeout: 10 * time.Second,
-	})
-	client, err := cim.NewClient(cim.ClientOptions{URL: info.CIMURL, User: info.User, Password: info.Password})
+	a, err := sp.clients.Array(array, address, m, false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	text, _ := scrape(t, ctx, Options{Target: array, Runner: runner, CIM: client})
+	text, _ := scrape(t, ctx, Options{Target: array, Array: a})
 	return text
 }
 
@@ -84,12 +88,12 @@ func TestGoldenSimulatedSequence(t *testing.T) {
 	for _, a := range []string{"sim-a", "sim-b"} {
 		text := sp.probe(a)
 		mustHave(t, text, `threepar_rcopy_up`, 1)
-		mustNotContain(t, text, `volume_cim_conformant{group="rcg-db`+map[string]string{"sim-a": "", "sim-b": ".r188150"}[a]+`",volume="db.0"} 0`)
+		mustHave(t, text, `threepar_rcopy_volume_cim_conformant{group="rcg-db`+map[string]string{"sim-a": `",natural_group="rcg-db",target="sim-b`, "sim-b": `.r188150",natural_group="rcg-db",target="sim-a`}[a]+`",volume="db.0"}`, 1)
 		golden(t, "sim-healthy-"+a, text)
 	}
 
-	// The primary goes down, failover on the secondary: T110-3 (and the
-	// uncertain T110-3b) on sim-b; sim-a cannot be reached.
+	// The primary goes down, failover on the secondary: T110-3 on sim-b;
+	// sim-a cannot be reached.
 	if err := sp.sim.ArrayDown("sim-a"); err != nil {
 		t.Fatal(err)
 	}
@@ -103,9 +107,11 @@ func TestGoldenSimulatedSequence(t *testing.T) {
 	mustHave(t, text, `threepar_rcopy_up`, 1)
 	mustHave(t, text, `threepar_rcopy_target_ready{target="sim-a"}`, 0)
 	mustHave(t, text, `threepar_rcopy_group_role{group="`+gs+`",natural_group="rcg-db",role="Primary-Rev",target="sim-a"}`, 1)
-	mustHave(t, text, `threepar_rcopy_volume_expected_cim_info{copy_state="Failedover",group="`+gs+`",progress_status="Completed",role_reversed="true",row="T110-3",sync_state="Broken",volume="db.0"}`, 1)
-	mustHave(t, text, `threepar_rcopy_volume_cim_conformant{group="`+gs+`",volume="db.0"}`, 1)
-	mustHave(t, text, `threepar_rcopy_volume_cim_copy_state{group="`+gs+`",volume="db.0"}`, 10)
+	onA := `",natural_group="rcg-db",target="sim-a",volume="db.0"}`
+	onB := `",natural_group="rcg-db",target="sim-b",volume="db.0"}`
+	mustHave(t, text, `threepar_rcopy_volume_expected_cim_info{copy_state="Failedover",group="`+gs+`",natural_group="rcg-db",progress_status="Completed",role_reversed="true",rows="T110-3,T110-8",sync_state="Broken",target="sim-a",volume="db.0"}`, 1)
+	mustHave(t, text, `threepar_rcopy_volume_cim_conformant{group="`+gs+onA, 1)
+	mustHave(t, text, `threepar_rcopy_volume_cim_info{copy_state="Failedover",group="`+gs+`",natural_group="rcg-db",progress_status="Completed",role_reversed="true",sync_state="Broken",target="sim-a",volume="db.0"}`, 1)
 	golden(t, "sim-failedover-sim-b", text)
 
 	// The primary is back and recover runs: T110-5 on sim-b, T110-6 on sim-a.
@@ -114,9 +120,9 @@ func TestGoldenSimulatedSequence(t *testing.T) {
 	}
 	sp.cli("sim-b", "setrcopygroup recover -f "+gs)
 	a, b := sp.probe("sim-a"), sp.probe("sim-b")
-	mustHave(t, a, `threepar_rcopy_volume_expected_cim_info{copy_state="Unsynchronized",group="`+g+`",progress_status="Restoring",role_reversed="true",row="T110-6",sync_state="Restore In Progress",volume="db.0"}`, 1)
-	mustHave(t, a, `threepar_rcopy_volume_cim_conformant{group="`+g+`",volume="db.0"}`, 1)
-	mustHave(t, b, `threepar_rcopy_volume_expected_cim_info{copy_state="Unsynchronized",group="`+gs+`",progress_status="Restoring",role_reversed="true",row="T110-5",sync_state="Restore In Progress",volume="db.0"}`, 1)
+	mustHave(t, a, `threepar_rcopy_volume_expected_cim_info{copy_state="Unsynchronized",group="`+g+`",natural_group="rcg-db",progress_status="Restoring",role_reversed="true",rows="T110-6",sync_state="Restore In Progress",target="sim-b",volume="db.0"}`, 1)
+	mustHave(t, a, `threepar_rcopy_volume_cim_conformant{group="`+g+onB, 1)
+	mustHave(t, b, `threepar_rcopy_volume_expected_cim_info{copy_state="Unsynchronized",group="`+gs+`",natural_group="rcg-db",progress_status="Restoring",role_reversed="true",rows="T110-5",sync_state="Restore In Progress",target="sim-a",volume="db.0"}`, 1)
 	golden(t, "sim-recovering-sim-a", a)
 	golden(t, "sim-recovering-sim-b", b)
 }
@@ -127,13 +133,15 @@ func TestGoldenSimulatedCIMMismatch(t *testing.T) {
 	sp := startSimulation(t, "sim-a:cim-copy-state-mismatch", "sim-b:cim-missing-volume")
 	a := sp.probe("sim-a")
 	mustHave(t, a, `threepar_rcopy_up`, 1)
-	mustHave(t, a, `threepar_rcopy_volume_cim_copy_state{group="rcg-db",volume="db.0"}`, 6) // Fractured
-	mustHave(t, a, `threepar_rcopy_volume_cim_conformant{group="rcg-db",volume="db.0"}`, 0)
+	onB := `",natural_group="rcg-db",target="sim-b",volume="db.0"}`
+	mustHave(t, a, `threepar_rcopy_volume_cim_info{copy_state="Fractured",group="rcg-db",natural_group="rcg-db",progress_status="Completed",role_reversed="false",sync_state="Synchronized",target="sim-b",volume="db.0"}`, 1)
+	mustHave(t, a, `threepar_rcopy_volume_cim_conformant{group="rcg-db`+onB, 0)
 	golden(t, "sim-cim-mismatch-sim-a", a)
 	b := sp.probe("sim-b")
-	mustHave(t, b, `threepar_rcopy_volume_cim_conformant{group="rcg-db.r188150",volume="db.0"}`, 0)
-	mustNotContain(t, b, `threepar_rcopy_volume_cim_copy_state{group="rcg-db.r188150",volume="db.0"}`)
-	mustHave(t, b, `threepar_rcopy_volume_cim_conformant{group="rcg-db.r188150",volume="db.1"}`, 1)
+	onA := `",natural_group="rcg-db",target="sim-a",volume="db.`
+	mustHave(t, b, `threepar_rcopy_volume_cim_conformant{group="rcg-db.r188150`+onA+`0"}`, 0)
+	mustNotContain(t, b, `threepar_rcopy_volume_cim_info{copy_state="Synchronized",group="rcg-db.r188150`+onA+`0"}`)
+	mustHave(t, b, `threepar_rcopy_volume_cim_conformant{group="rcg-db.r188150`+onA+`1"}`, 1)
 	golden(t, "sim-cim-missing-sim-b", b)
 }
 
@@ -145,4 +153,61 @@ func TestSimulatedCIMDown(t *testing.T) {
 	mustHave(t, text, `threepar_rcopy_scrape_error{stage="cim"}`, 1)
 	mustHave(t, text, `threepar_rcopy_group_role{group="rcg-db",natural_group="rcg-db",role="Primary",target="sim-b"}`, 1)
 	mustNotContain(t, text, "volume_cim_")
+	mustNotContain(t, text, "volumes_cim_")
+}
+
+// The budget of DESIGN.md: on the healthy simulated pair a volume costs at
+// most 3 series without CIM and 5 with CIM, one more where a last-sync
+// time is printed.
+func TestSeriesBudgetPerVolume(t *testing.T) {
+	for _, withCIM := range []bool{false, true} {
+		sp := startSimulationCIM(t, withCIM)
+		for _, array := range []string{"sim-a", "sim-b"} {
+			text := sp.probe(array)
+			perVolume := map[string]int{}
+			lastSync := map[string]bool{}
+			for _, line := range strings.Split(text, "\n") {
+				if !strings.HasPrefix(line, Namespace+"_volume_") {
+					continue
+				}
+				i := strings.Index(line, `volume="`)
+				if i < 0 {
+					t.Fatalf("volume series without a volume label: %s", line)
+				}
+				// group, target and volume name the volume's leg
+				key := labelValue(line, "group") + "/" + labelValue(line, "target") + "/" + labelValue(line, "volume")
+				perVolume[key]++
+				if strings.HasPrefix(line, Namespace+"_volume_last_sync_timestamp_seconds") {
+					lastSync[key] = true
+				}
+			}
+			if len(perVolume) == 0 {
+				t.Fatalf("%s: no volume series", array)
+			}
+			budget := 3
+			if withCIM {
+				budget = 5
+			}
+			for v, n := range perVolume {
+				limit := budget
+				if lastSync[v] {
+					limit++
+				}
+				if n > limit {
+					t.Errorf("%s (CIM %t): volume %s has %d series, budget %d", array, withCIM, v, n, limit)
+				}
+			}
+			t.Logf("%s, CIM %t: %d volumes, %d series in all", array, withCIM, len(perVolume), strings.Count(text, "\n")-2*strings.Count(text, "# TYPE"))
+		}
+	}
+}
+
+// labelValue returns the value of label name in one exposition line.
+func labelValue(line, name string) string {
+	i := strings.Index(line, name+`="`)
+	if i < 0 {
+		return ""
+	}
+	rest := line[i+len(name)+2:]
+	return rest[:strings.IndexByte(rest, '"')]
 }

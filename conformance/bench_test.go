@@ -9,7 +9,7 @@ import (
 )
 
 // A pair with 2400 volumes per array (120 groups of 20), CIM on both sides.
-func benchArrays() []Array {
+func benchArrays() []Input {
 	var ga, gb []parser.Group
 	var oa, ob []Observed
 	for g := range 120 {
@@ -19,15 +19,15 @@ func benchArrays() []Array {
 			id := g*20 + v
 			va = append(va, vol(name, id, name, 10000+id, "Synced"))
 			vb = append(vb, vol(name, 10000+id, name, id, "Synced"))
-			oa = append(oa, Observed{Volume: name, Triple: synced})
-			ob = append(ob, Observed{Volume: name, Triple: synced})
+			oa = append(oa, Observed{Volume: name, ObservedTriple: ObservedTriple{Triple: synced}})
+			ob = append(ob, Observed{Volume: name, ObservedTriple: ObservedTriple{Triple: synced}})
 		}
 		ga = append(ga, group(fmt.Sprintf("g%03d", g), "B", "Started", "Primary", va...))
 		gb = append(gb, group(fmt.Sprintf("g%03d.r1", g), "A", "Started", "Secondary", vb...))
 	}
-	return []Array{
-		{Name: "A", Output: output([]string{"B=ready"}, ga...), Observed: oa},
-		{Name: "B", Output: output([]string{"A=ready"}, gb...), Observed: ob},
+	return []Input{
+		{Name: "A", Output: output([]string{"B=ready"}, ga...), CIM: oa},
+		{Name: "B", Output: output([]string{"A=ready"}, gb...), CIM: ob},
 	}
 }
 

@@ -26,8 +26,8 @@ func TestParseObserved(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []Observed{
-		{Group: "g1", Volume: "v1", Triple: synced},
-		{Volume: "v2", Triple: triple(expected.CopyFailedover, expected.SyncRestoreInProgress, 0x8002, true)},
+		{Group: "g1", Volume: "v1", ObservedTriple: ObservedTriple{Triple: synced}},
+		{Volume: "v2", ObservedTriple: ObservedTriple{Triple: triple(expected.CopyFailedover, expected.SyncRestoreInProgress, 0x8002, true)}},
 	}
 	if len(obs) != 2 || obs[0] != want[0] || obs[1] != want[1] {
 		t.Errorf("got %+v, want %+v", obs, want)
@@ -99,6 +99,6 @@ func FuzzParseObserved(f *testing.F) {
 			}
 			return
 		}
-		Evaluate([]Array{{Name: "a", Output: out, Observed: obs}}, Options{})
+		Evaluate([]Input{{Name: "a", Output: out, CIM: obs}}, Options{})
 	})
 }

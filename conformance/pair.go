@@ -88,7 +88,7 @@ func hasGroups(o *parser.Output) bool { return o.HasSection("groups") || len(o.G
 // pair (the peer should hold it); a group whose target leads elsewhere is
 // not this pair's business. Two arrays with groups that share none at all
 // get one pair_inconsistent finding with Group "*".
-func PairFindings(a, b Array) []Finding {
+func PairFindings(a, b Input) []Finding {
 	if a.Output == nil || b.Output == nil || !hasGroups(a.Output) || !hasGroups(b.Output) {
 		return nil
 	}

@@ -46,31 +46,54 @@ type findingJSON struct {
 	Step         string             `json:"step,omitempty"`
 	Array        string             `json:"array"`
 	Group        string             `json:"group"`
+	Target       string             `json:"target"`
 	Volume       string             `json:"volume"`
 	Role         string             `json:"role"`
 	SyncStatus   string             `json:"sync_status"`
 	TargetStatus string             `json:"target_status"`
 	Observed     *observedJSON      `json:"observed"`
 	Expected     []expected.RowJSON `json:"expected"`
+	Rows         []string           `json:"rows"`
 	Verdict      Verdict            `json:"verdict"`
 	Reason       string             `json:"reason,omitempty"`
 }
 
+// observedJSON is an observed triple; a NULL field is null, name and
+// number alike.
 type observedJSON struct {
-	CopyState           string `json:"copy_state"`
-	SyncState           string `json:"sync_state"`
-	ProgressStatus      string `json:"progress_status"`
-	RoleReversed        bool   `json:"role_reversed"`
-	CopyStateValue      uint16 `json:"copy_state_value"`
-	SyncStateValue      uint16 `json:"sync_state_value"`
-	ProgressStatusValue uint16 `json:"progress_status_value"`
+	CopyState           *string `json:"copy_state"`
+	SyncState           *string `json:"sync_state"`
+	ProgressStatus      *string `json:"progress_status"`
+	RoleReversed        *bool   `json:"role_reversed"`
+	CopyStateValue      *uint16 `json:"copy_state_value"`
+	SyncStateValue      *uint16 `json:"sync_state_value"`
+	ProgressStatusValue *uint16 `json:"progress_status_value"`
 }
 
+func newObservedJSON(t ObservedTriple) *observedJSON {
+	var o observedJSON
+	if !t.Null.CopyState {
+		o.CopyState, o.CopyStateValue = ptr(t.CopyState.String()), ptr(uint16(t.CopyState))
+	}
+	if !t.Null.SyncState {
+		o.SyncState, o.SyncStateValue = ptr(t.SyncState.String()), ptr(uint16(t.SyncState))
+	}
+	if !t.Null.ProgressStatus {
+		o.ProgressStatus, o.ProgressStatusValue = ptr(t.ProgressStatus.String()), ptr(uint16(t.ProgressStatus))
+	}
+	if !t.Null.RoleReversed {
+		o.RoleReversed = ptr(t.RoleReversed)
+	}
+	return &o
+}
+
+func ptr[T any](v T) *T { return &v }
+
 // MarshalJSON writes the check JSON contract (DESIGN.md): conformant and
-// findings; each finding's observed is null when nothing was observed and
-// expected holds the rows as `checker expect` prints them. Two fields are
-// added to the contract, both omitted when empty: step (multi-step runs)
-// and reason (why, for a person).
+// findings; each finding's observed is null when nothing was observed (a
+// NULL field of an observed triple is null), expected holds the rows as
+// `checker expect` prints them and rows their ids. step (multi-step runs)
+// and reason (why, for a person) are omitted when empty.
 func (r Report) MarshalJSON() ([]byte, error) { return json.Marshal(r.jsonForm()) }
 
 // jsonForm is the report as plain structs: encoding those is several
@@ -79,20 +102,15 @@ func (r Report) jsonForm() reportJSON {
 	out := reportJSON{Conformant: r.Conformant, Findings: make([]findingJSON, len(r.Findings))}
 	for i, f := range r.Findings {
 		fj := findingJSON{
-			Step: f.Step, Array: f.Array, Group: f.Group, Volume: f.Volume, Role: f.Role,
+			Step: f.Step, Array: f.Array, Group: f.Group, Target: f.Target, Volume: f.Volume, Role: f.Role,
 			SyncStatus: f.SyncStatus, TargetStatus: f.TargetStatus, Expected: make([]expected.RowJSON, len(f.Expected)),
-			Verdict: f.Verdict, Reason: f.Reason,
+			Rows: f.Rows(), Verdict: f.Verdict, Reason: f.Reason,
 		}
 		for j, row := range f.Expected {
 			fj.Expected[j] = row.JSON()
 		}
-		if t := f.Observed; t != nil {
-			fj.Observed = &observedJSON{
-				CopyState: t.CopyState.String(), SyncState: t.SyncState.String(),
-				ProgressStatus: t.ProgressStatus.String(), RoleReversed: t.RoleReversed,
-				CopyStateValue: uint16(t.CopyState), SyncStateValue: uint16(t.SyncState),
-				ProgressStatusValue: uint16(t.ProgressStatus),
-			}
+		if f.Observed != nil {
+			fj.Observed = newObservedJSON(*f.Observed)
 		}
 		out.Findings[i] = fj
 	}
@@ -180,7 +198,7 @@ func textCells(f Finding) (observed, expect string) {
 	}
 	var near expected.Row
 	if len(f.Expected) > 0 {
-		near = nearest(f.Expected, f.Observed, f.Row)
+		near = nearest(f.Expected, f.Observed, f.Matched)
 		expect = near.ID
 		if near.Uncertain {
 			expect += " (uncertain)"
@@ -202,16 +220,16 @@ func textCells(f Finding) (observed, expect string) {
 	case f.Observed == nil:
 		observed = "-"
 	case len(f.Expected) == 0:
-		observed = tripleText(*f.Observed, nil)
+		observed = observedText(*f.Observed, nil)
 	default:
-		observed = tripleText(*f.Observed, &near.Triple)
+		observed = observedText(*f.Observed, &near.Triple)
 	}
 	return observed, expect
 }
 
 // nearest is the matched row, or the row differing from the observation in
 // the fewest fields, or the first row.
-func nearest(rows []expected.Row, observed *expected.Triple, matched string) expected.Row {
+func nearest(rows []expected.Row, observed *ObservedTriple, matched string) expected.Row {
 	best, bestDiff := rows[0], 5
 	for _, r := range rows {
 		if r.ID == matched {
@@ -220,7 +238,7 @@ func nearest(rows []expected.Row, observed *expected.Triple, matched string) exp
 		if observed == nil {
 			break
 		}
-		if d := len(differs(*observed, r.Triple)); d < bestDiff {
+		if d := len(differs(observed.Triple, r.Triple)); d < bestDiff {
 			best, bestDiff = r, d
 		}
 	}
@@ -258,6 +276,25 @@ func tripleText(t expected.Triple, against *expected.Triple) string {
 		mark(t.ProgressStatus.String(), cmp && t.ProgressStatus != a.ProgressStatus),
 		mark(fmt.Sprintf("RR=%t", t.RoleReversed), cmp && t.RoleReversed != a.RoleReversed),
 	}, "/")
+}
+
+// observedText is tripleText for an observed triple: NULL fields print
+// NULL and always differ.
+func observedText(t ObservedTriple, against *expected.Triple) string {
+	if t.Complete() {
+		return tripleText(t.Triple, against)
+	}
+	c, s, p, r := t.Names()
+	parts := strings.Split(tripleText(t.Triple, against), "/")
+	for i, null := range []bool{t.Null.CopyState, t.Null.SyncState, t.Null.ProgressStatus, t.Null.RoleReversed} {
+		if null {
+			parts[i] = []string{c, s, p, "RR=" + r}[i]
+			if against != nil {
+				parts[i] += "*"
+			}
+		}
+	}
+	return strings.Join(parts, "/")
 }
 
 // JUnit XML, the subset Jenkins and GitLab read.
@@ -326,7 +363,7 @@ func WriteJUnit(w io.Writer, r Report) error {
 			detail = "roles " + dash(f.Role) + ": " + f.Reason
 		}
 		switch {
-		case f.Verdict.Fails():
+		case f.Verdict.Fails(r.Strict):
 			c.Failure = &junitMessage{Type: string(f.Verdict), Message: string(f.Verdict) + ": " + f.Reason, Text: detail}
 			s.Failures++
 		case f.Verdict == NotInTable || f.Verdict == NoObservation:

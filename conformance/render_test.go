@@ -13,16 +13,16 @@ import (
 // sampleReport: a pair in split brain, one matching volume, one mismatching
 // volume, one volume CIM does not report, one outside the tables.
 func sampleReport() Report {
-	a := Array{Name: "A", Output: output([]string{"B=ready"},
+	a := Input{Name: "A", Output: output([]string{"B=ready"},
 		group("g1", "B", "Started", "Primary", vol("v1", 1, "v1", 11, "Synced"), vol("v2", 2, "v2", 12, "Synced"), vol("v3", 3, "v3", 13, "Synced"), vol("v4", 4, "v4", 14, "Failsafe"))),
-		Observed: []Observed{
-			{Volume: "v1", Triple: synced},
-			{Volume: "v2", Triple: triple(expected.CopySynchronized, expected.SyncSynchronized, expected.ProgressFailingBack, false)},
-			{Volume: "v4", Triple: synced},
+		CIM: []Observed{
+			{Volume: "v1", ObservedTriple: ObservedTriple{Triple: synced}},
+			{Volume: "v2", ObservedTriple: ObservedTriple{Triple: triple(expected.CopySynchronized, expected.SyncSynchronized, expected.ProgressFailingBack, false)}},
+			{Volume: "v4", ObservedTriple: ObservedTriple{Triple: synced}},
 		}}
-	b := Array{Name: "B", Output: output([]string{"A=ready"},
+	b := Input{Name: "B", Output: output([]string{"A=ready"},
 		group("g1.r1", "A", "Started", "Primary", vol("v1", 11, "v1", 1, "Synced")))}
-	return Evaluate([]Array{a, b}, Options{})
+	return Evaluate([]Input{a, b}, Options{})
 }
 
 func TestWriteJSON(t *testing.T) {

@@ -13,9 +13,9 @@ import (
 // faults) goes another way.
 type Driver interface {
 	// Observe reads one array as it is now: its showrcopy output and, when
-	// CIM is configured, the CIM instances (Observed nil when not read).
+	// CIM is configured, the CIM instances (CIM nil when not read).
 	// An error means the array could not be read.
-	Observe(ctx context.Context, side Side) (conformance.Array, error)
+	Observe(ctx context.Context, side Side) (conformance.Input, error)
 	// Command runs one CLI command (a change) on one array.
 	Command(ctx context.Context, side Side, command string) error
 	// Isolate takes the primary away from the secondary (array down or

@@ -123,8 +123,8 @@ func WriteText(w io.Writer, r *Report) error {
 		case !s.Observed:
 			result = "not observed"
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", i+1, s.Name, rowsCell(s), arrayCell(s, r.Primary, Primary),
-			arrayCell(s, r.Secondary, Secondary), pairCell(s), result)
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", i+1, s.Name, rowsCell(s), arrayCell(s, r.Primary, Primary, r.Strict),
+			arrayCell(s, r.Secondary, Secondary, r.Strict), pairCell(s, r.Strict), result)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -144,7 +144,7 @@ func WriteText(w io.Writer, r *Report) error {
 		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "STEP\tARRAY\tVOLUMES\tROLE/SYNC\tVERDICT\tWHY")
 		for i, s := range r.Steps {
-			for _, l := range failureLines(s.Findings) {
+			for _, l := range failureLines(s.Findings, r.Strict) {
 				fmt.Fprintf(tw, "%d %s\t%s\t%s\t%s\t%s\t%s\n", i+1, s.Name, l.array, l.volumes(), l.state, l.verdict, l.reason)
 			}
 		}
@@ -197,7 +197,7 @@ func rowsCell(s StepResult) string {
 
 // arrayCell sums up one array's findings in a step: the rows its volumes
 // matched ("T110-3 x4"), or how many failed.
-func arrayCell(s StepResult, name string, side Side) string {
+func arrayCell(s StepResult, name string, side Side, strict bool) string {
 	if !s.Observes(side) {
 		return "(down)"
 	}
@@ -213,17 +213,17 @@ func arrayCell(s StepResult, name string, side Side) string {
 		}
 		n++
 		switch {
-		case f.Verdict.Fails():
+		case f.Verdict.Fails(strict):
 			failed++
 		case f.Verdict == conformance.NoObservation:
 			noCIM++
 		case f.Verdict == conformance.NotInTable:
 			notIn++
-		case f.Row != "":
-			if counts[f.Row] == 0 {
-				order = append(order, f.Row)
+		case f.Matched != "":
+			if counts[f.Matched] == 0 {
+				order = append(order, f.Matched)
 			}
-			counts[f.Row]++
+			counts[f.Matched]++
 		}
 	}
 	if n == 0 {
@@ -245,12 +245,12 @@ func arrayCell(s StepResult, name string, side Side) string {
 	return strings.Join(parts, ", ")
 }
 
-func pairCell(s StepResult) string {
+func pairCell(s StepResult, strict bool) string {
 	var n, failed int
 	for _, f := range s.Findings {
 		if f.Volume == conformance.PairVolume {
 			n++
-			if f.Verdict.Fails() {
+			if f.Verdict.Fails(strict) {
 				failed++
 			}
 		}
@@ -341,11 +341,11 @@ func (l failureLine) volumes() string {
 	return fmt.Sprintf("%s +%d more", strings.Join(l.names[:maxVolumeNames], ", "), len(l.names)-maxVolumeNames)
 }
 
-func failureLines(fs []conformance.Finding) []*failureLine {
+func failureLines(fs []conformance.Finding, strict bool) []*failureLine {
 	var out []*failureLine
 	index := map[string]*failureLine{}
 	for _, f := range fs {
-		if !f.Verdict.Fails() {
+		if !f.Verdict.Fails(strict) {
 			continue
 		}
 		state := "-"

@@ -11,6 +11,7 @@ import (
 	"github.com/threepar/rcopy-exporter/conformance"
 	"github.com/threepar/rcopy-exporter/expected"
 	"github.com/threepar/rcopy-exporter/parser"
+	"github.com/threepar/rcopy-exporter/source"
 )
 
 // Defaults of Options.
@@ -101,6 +102,7 @@ type Report struct {
 	Groups, SecondaryGroups []string
 	Steps                   []StepResult
 	Conformant              bool
+	Strict                  bool // not_in_table fails (Options.Strict)
 	// Stopped says why the walk ended before its last step ("" when it
 	// walked them all).
 	Stopped string
@@ -130,7 +132,7 @@ func (r *Report) FirstFailure() (Failure, bool) {
 			continue
 		}
 		for _, f := range s.Findings {
-			if f.Verdict.Fails() {
+			if f.Verdict.Fails(r.Strict) {
 				return Failure{Step: s.Name, Rows: s.expectText(r.Primary, r.Secondary), Array: f.Array, Group: f.Group,
 					Volume: f.Volume, Verdict: string(f.Verdict), Reason: f.Reason}, true
 			}
@@ -143,7 +145,7 @@ func (r *Report) FirstFailure() (Failure, bool) {
 // Findings returns every finding of the walk with its step set, as one
 // conformance report (JUnit and the flat JSON use it).
 func (r *Report) Findings() conformance.Report {
-	rep := conformance.Report{Conformant: true, Findings: []conformance.Finding{}}
+	rep := conformance.Report{Conformant: true, Strict: r.Strict, Findings: []conformance.Finding{}}
 	for i, s := range r.Steps {
 		fs := slices.Clone(s.Findings)
 		for j := range fs {
@@ -173,7 +175,7 @@ type walk struct {
 
 // fingerprint sums up what the arrays show (roles, sync statuses, target
 // statuses, CIM triples), to tell whether anything changed.
-func fingerprint(obs map[Side]conformance.Array, errs map[Side]error) string {
+func fingerprint(obs map[Side]conformance.Input, errs map[Side]error) string {
 	var b strings.Builder
 	for _, side := range []Side{Primary, Secondary} {
 		if errs[side] != nil {
@@ -192,8 +194,8 @@ func fingerprint(obs map[Side]conformance.Array, errs map[Side]error) string {
 			}
 			b.WriteString(";")
 		}
-		for _, o := range a.Observed {
-			fmt.Fprintf(&b, "%s=%s;", o.Volume, o.Triple)
+		for _, o := range a.CIM {
+			fmt.Fprintf(&b, "%s=%s;", o.Volume, o.ObservedTriple)
 		}
 	}
 	return b.String()
@@ -235,7 +237,7 @@ func Run(ctx context.Context, d Driver, opt Options) (*Report, error) {
 		return nil, err
 	}
 	w.rep = &Report{Primary: opt.PrimaryName, Secondary: opt.SecondaryName, Groups: w.groups[Primary],
-		SecondaryGroups: w.groups[Secondary], Conformant: true, Planned: len(steps)}
+		SecondaryGroups: w.groups[Secondary], Conformant: true, Strict: opt.Strict, Planned: len(steps)}
 
 	changing := false
 	for i, s := range steps {
@@ -266,7 +268,7 @@ func Run(ctx context.Context, d Driver, opt Options) (*Report, error) {
 		}
 		if i == 0 && opt.RequireHealthy && !res.Conformant {
 			w.rep.Stopped = "the pair is not healthy; nothing was changed"
-			return w.rep, &PreflightError{Reason: "the pair is not healthy (" + failureText(res) + "); nothing was changed"}
+			return w.rep, &PreflightError{Reason: "the pair is not healthy (" + failureText(res, opt.Strict) + "); nothing was changed"}
 		}
 		if err := ctx.Err(); err != nil {
 			w.stop(i, steps, "interrupted during step "+s.Name, res)
@@ -284,9 +286,9 @@ func Run(ctx context.Context, d Driver, opt Options) (*Report, error) {
 	return w.rep, nil
 }
 
-func failureText(r StepResult) string {
+func failureText(r StepResult, strict bool) string {
 	for _, f := range r.Findings {
-		if f.Verdict.Fails() {
+		if f.Verdict.Fails(strict) {
 			return fmt.Sprintf("%s %s %s: %s", f.Array, f.Group, f.Volume, f.Reason)
 		}
 	}
@@ -315,12 +317,12 @@ func (w *walk) stop(i int, steps []Step, why string, res StepResult) {
 
 // preflight reads both arrays, finds the walked groups and their names on
 // the secondary.
-func (w *walk) preflight(ctx context.Context) (map[Side]conformance.Array, error) {
-	obs := map[Side]conformance.Array{}
+func (w *walk) preflight(ctx context.Context) (map[Side]conformance.Input, error) {
+	obs := map[Side]conformance.Input{}
 	for _, side := range []Side{Primary, Secondary} {
 		a, err := w.d.Observe(ctx, side)
 		if err != nil {
-			var ae *ArrayError
+			var ae *source.Error
 			if errors.As(err, &ae) { // already "ARRAY: stage: reason"
 				return nil, &PreflightError{Reason: ae.Error(), Err: err}
 			}
@@ -385,7 +387,7 @@ func (w *walk) name(side Side) string {
 
 // filter keeps only the walked groups of an observation (and their CIM
 // instances when they name a group).
-func (w *walk) filter(side Side, a conformance.Array) conformance.Array {
+func (w *walk) filter(side Side, a conformance.Input) conformance.Input {
 	if a.Output == nil {
 		return a
 	}
@@ -405,14 +407,14 @@ func (w *walk) filter(side Side, a conformance.Array) conformance.Array {
 		}
 	}
 	a.Output = &out
-	if a.Observed != nil {
+	if a.CIM != nil {
 		obs := []conformance.Observed{}
-		for _, o := range a.Observed {
+		for _, o := range a.CIM {
 			if (o.Group == "" || keep[o.Group]) && vols[o.Volume] {
 				obs = append(obs, o)
 			}
 		}
-		a.Observed = obs
+		a.CIM = obs
 	}
 	a.Name = w.name(side)
 	return a
@@ -535,7 +537,7 @@ const (
 // A failure state counts only once the transition's running state (prev,
 // the transient step before) is no longer shown: without CIM, a failed
 // restore (T110-15/-16) prints like a running one (T110-11/-12).
-func (w *walk) await(ctx context.Context, i, n int, s Step, prev, next *Step) (map[Side]conformance.Array, map[Side]error, awaitState) {
+func (w *walk) await(ctx context.Context, i, n int, s Step, prev, next *Step) (map[Side]conformance.Input, map[Side]error, awaitState) {
 	if w.holder != nil && !s.Transient {
 		if err := w.holder.FinishTransitions(ctx); err != nil {
 			return nil, map[Side]error{Secondary: fmt.Errorf("finishing transitions: %w", err)}, awaitReached
@@ -577,8 +579,8 @@ func (w *walk) await(ctx context.Context, i, n int, s Step, prev, next *Step) (m
 }
 
 // observe reads the arrays a step looks at.
-func (w *walk) observe(ctx context.Context, s Step) (map[Side]conformance.Array, map[Side]error) {
-	obs, errs := map[Side]conformance.Array{}, map[Side]error{}
+func (w *walk) observe(ctx context.Context, s Step) (map[Side]conformance.Input, map[Side]error) {
+	obs, errs := map[Side]conformance.Input{}, map[Side]error{}
 	for _, side := range []Side{Primary, Secondary} {
 		if !s.Observes(side) {
 			continue
@@ -598,7 +600,7 @@ func (w *walk) observe(ctx context.Context, s Step) (map[Side]conformance.Array,
 // are covered by the row and, where CIM is read, its CIM triple is the
 // row's. (showrcopy alone cannot tell a running failover, T110-2, from a
 // finished one, T110-3; CIM's ProgressStatus can.)
-func (w *walk) shows(s Step, obs map[Side]conformance.Array, errs map[Side]error, failure bool) bool {
+func (w *walk) shows(s Step, obs map[Side]conformance.Input, errs map[Side]error, failure bool) bool {
 	constrained := false
 	for _, side := range []Side{Primary, Secondary} {
 		if !s.Observes(side) {
@@ -629,46 +631,20 @@ func (w *walk) shows(s Step, obs map[Side]conformance.Array, errs map[Side]error
 	return constrained
 }
 
-// allAt reports whether every volume of the array is at one of rows.
-func (w *walk) allAt(a conformance.Array, ids []string) bool {
-	out := a.Output
-	if len(out.Groups) == 0 {
+// allAt reports whether every volume of the array is at one of rows: the
+// judgement, narrowed to those rows, matches (or, without CIM, finds
+// nothing to compare but the state is one of them).
+func (w *walk) allAt(a conformance.Input, ids []string) bool {
+	ls := conformance.Judge(a, conformance.Options{Table: w.table, Strict: w.opt.Strict, Rows: ids})
+	if len(ls) == 0 {
 		return false
 	}
-	var triples map[string][]expected.Triple
-	if a.Observed != nil {
-		triples = map[string][]expected.Triple{}
-		for _, o := range a.Observed {
-			triples[o.Volume] = append(triples[o.Volume], o.Triple)
-		}
-	}
-	for _, g := range out.Groups {
-		if len(g.Volumes) == 0 {
+	for _, l := range ls {
+		if len(l.Findings) == 0 {
 			return false
 		}
-		target := conformance.TargetStatus(out, g.Target)
-		for _, v := range g.Volumes {
-			m := w.table.Match(expected.Observation{Role: g.Role, SyncStatus: v.SyncStatus, TargetStatus: target, GroupStatus: g.Status}, w.opt.Strict)
-			var at []expected.Row
-			for _, r := range m {
-				if slices.Contains(ids, r.ID) {
-					at = append(at, r)
-				}
-			}
-			if len(at) == 0 {
-				return false
-			}
-			if triples == nil {
-				continue // no CIM: showrcopy is all there is to go by
-			}
-			found := false
-			for _, t := range triples[v.LocalVV] {
-				if _, ok := expected.Conforms(at, t); ok {
-					found = true
-					break
-				}
-			}
-			if !found {
+		for _, f := range l.Findings {
+			if f.Verdict != conformance.Match && (a.CIM != nil || f.Verdict != conformance.NoObservation) {
 				return false
 			}
 		}
@@ -687,7 +663,7 @@ func intersects(rows []expected.Row, ids []string) bool {
 
 // stateText is what the arrays show, for progress lines: "sim-b
 // Primary-Rev/Stopped (target failed)".
-func (w *walk) stateText(s Step, obs map[Side]conformance.Array, errs map[Side]error) string {
+func (w *walk) stateText(s Step, obs map[Side]conformance.Input, errs map[Side]error) string {
 	var parts []string
 	for _, side := range []Side{Primary, Secondary} {
 		if !s.Observes(side) {
@@ -722,9 +698,9 @@ func (w *walk) stateText(s Step, obs map[Side]conformance.Array, errs map[Side]e
 
 // judge checks one step's observation: conformance evaluation (CIM triple
 // against the tables, pair rule) narrowed to the rows the step must show.
-func (w *walk) judge(s Step, obs map[Side]conformance.Array, errs map[Side]error) StepResult {
+func (w *walk) judge(s Step, obs map[Side]conformance.Input, errs map[Side]error) StepResult {
 	res := StepResult{Step: s, Conformant: true}
-	var arrays []conformance.Array
+	var arrays []conformance.Input
 	var sides []Side
 	for _, side := range []Side{Primary, Secondary} {
 		if !s.Observes(side) {
@@ -748,64 +724,22 @@ func (w *walk) judge(s Step, obs map[Side]conformance.Array, errs map[Side]error
 			}
 		}
 	}
-	ev := conformance.Evaluate(arrays, conformance.Options{Table: w.table, Strict: w.opt.Strict})
-	for _, f := range ev.Findings {
-		if f.Volume != conformance.PairVolume {
-			for k, a := range arrays {
-				if a.Name == f.Array {
-					w.narrow(&f, s.Rows(sides[k]))
-				}
-			}
+	for k, a := range arrays {
+		opt := conformance.Options{Table: w.table, Strict: w.opt.Strict}
+		if rows := s.Rows(sides[k]); len(rows) > 0 {
+			opt.Rows = rows
 		}
-		res.Findings = append(res.Findings, f)
+		res.Findings = append(res.Findings, conformance.Findings(conformance.Judge(a, opt))...)
+	}
+	if len(arrays) == 2 {
+		res.Findings = append(res.Findings, conformance.PairFindings(arrays[0], arrays[1])...)
 	}
 	for _, f := range res.Findings {
-		if f.Verdict.Fails() {
+		if f.Verdict.Fails(w.opt.Strict) {
 			res.Conformant = false
 		}
 	}
 	return res
-}
-
-// narrow judges a volume finding against the rows the step expects on its
-// array instead of every row the observation matches.
-func (w *walk) narrow(f *conformance.Finding, ids []string) {
-	if len(ids) == 0 {
-		return
-	}
-	var keep []expected.Row
-	for _, r := range f.Expected {
-		if slices.Contains(ids, r.ID) {
-			keep = append(keep, r)
-		}
-	}
-	if len(keep) == 0 {
-		var want []expected.Row
-		for _, id := range ids {
-			if r, ok := w.table.Row(id); ok && !(w.opt.Strict && r.Uncertain) {
-				want = append(want, r)
-			}
-		}
-		f.Verdict = conformance.Mismatch
-		f.Row = ""
-		f.Reason = fmt.Sprintf("showrcopy shows %s/%s (target %s), which is %s; the step expects %s",
-			f.Role, f.SyncStatus, f.TargetStatus, rowsOf(f.Expected), stateOfRows(want))
-		f.Expected = want
-		return
-	}
-	f.Expected = keep
-	if f.Observed == nil {
-		return // no_observation, or mismatch: CIM does not report the volume
-	}
-	if row, ok := expected.Conforms(keep, *f.Observed); ok {
-		f.Verdict, f.Row, f.Reason = conformance.Match, row.ID, "matches "+row.ID
-		if row.Uncertain {
-			f.Reason += " (uncertain row: " + row.Note + ")"
-		}
-		return
-	}
-	f.Verdict, f.Row = conformance.Mismatch, ""
-	f.Reason = "CIM reports " + f.Observed.String() + ", which is none of " + idsOf(keep)
 }
 
 func rowsOf(rows []expected.Row) string {

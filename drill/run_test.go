@@ -63,27 +63,27 @@ func (d *execDriver) name(side Side) string {
 	return d.secondary
 }
 
-func (d *execDriver) Observe(_ context.Context, side Side) (conformance.Array, error) {
+func (d *execDriver) Observe(_ context.Context, side Side) (conformance.Input, error) {
 	out, status := d.sim.Exec(d.name(side), "showrcopy")
 	if status != 0 {
-		return conformance.Array{}, errors.New(strings.TrimSpace(out))
+		return conformance.Input{}, errors.New(strings.TrimSpace(out))
 	}
 	po, err := parser.Parse([]byte(out))
 	if err != nil {
-		return conformance.Array{}, err
+		return conformance.Input{}, err
 	}
-	a := conformance.Array{Name: d.name(side), Output: po}
+	a := conformance.Input{Name: d.name(side), Output: po}
 	if d.cim { // what the simulator's CIM server serves, without HTTP
 		gs, err := d.sim.Groups(d.name(side))
 		if err != nil {
 			return a, err
 		}
-		a.Observed = []conformance.Observed{}
+		a.CIM = []conformance.Observed{}
 		for _, g := range gs {
 			r, ok := expected.Default().Row(g.CIMRow)
 			for _, v := range g.Volumes {
 				if ok {
-					a.Observed = append(a.Observed, conformance.Observed{Group: g.Group, Volume: v, Triple: r.Triple})
+					a.CIM = append(a.CIM, conformance.Observed{Group: g.Group, Volume: v, ObservedTriple: conformance.ObservedTriple{Triple: r.Triple}})
 				}
 			}
 		}
@@ -201,7 +201,7 @@ func TestWalkHeld(t *testing.T) {
 	}
 	for _, s := range rep.Steps {
 		if !s.Observed || !s.Conformant {
-			t.Errorf("step %s: observed %t conformant %t: %s", s.Name, s.Observed, s.Conformant, failureText(s))
+			t.Errorf("step %s: observed %t conformant %t: %s", s.Name, s.Observed, s.Conformant, failureText(s, false))
 		}
 	}
 	if prog.started != len(Sequence()) || prog.done != len(Sequence()) {
@@ -295,7 +295,7 @@ func testWalkPolling(t *testing.T, cim bool) {
 			}
 		}
 		if !s.Conformant {
-			t.Errorf("step %s: %s", s.Name, failureText(s))
+			t.Errorf("step %s: %s", s.Name, failureText(s, false))
 		}
 	}
 	var want []string

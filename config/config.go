@@ -51,6 +51,10 @@ type Module struct {
 	// only times marked UTC, GMT or Z are converted.
 	TimeZone string         `yaml:"time_zone,omitempty" json:"time_zone,omitempty"`
 	Location *time.Location `yaml:"-" json:"-"` // loaded TimeZone, nil when unset
+	// VolumeMetrics (default true) exports the per-volume series; false
+	// keeps the group-level ones only (very large arrays), which is all the
+	// shipped alerts read.
+	VolumeMetrics bool `yaml:"volume_metrics" json:"volume_metrics"`
 
 	line int
 }
@@ -293,6 +297,7 @@ func (m *Module) UnmarshalYAML(node *yaml.Node) error {
 		return err
 	}
 	m.line = node.Line
+	m.VolumeMetrics = true
 	if mappingValue(node, "ssh") == nil || mappingValue(node, "ssh").ShortTag() == "!!null" {
 		return lineErrorf(node.Line, "module: an ssh: section is required")
 	}

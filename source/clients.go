@@ -10,7 +10,6 @@ import (
 	"github.com/threepar/rcopy-exporter/cim"
 	"github.com/threepar/rcopy-exporter/config"
 	"github.com/threepar/rcopy-exporter/sshrun"
-	"github.com/threepar/rcopy-exporter/stage"
 )
 
 // maxCIMClients bounds the CIM client cache (one per array and module):
@@ -40,24 +39,27 @@ func (c *Clients) Pool() *sshrun.Pool { return c.pool }
 // Array returns the way to read the array at address (host:port) with the
 // module's settings: its CLI over SSH (read-only unless allowChanges, which
 // only the drill asks for) and its CIM server when the module has a cim
-// section. name is how reports and errors call the array.
-func (c *Clients) Array(name, address string, m *config.Module, allowChanges bool) (Array, error) {
+// section. name is how reports and errors call the array. A CIM client
+// that cannot be made (an unreadable CA file since the last load...) fails
+// every read at stage cim, with the reason.
+func (c *Clients) Array(name, address string, m *config.Module, allowChanges bool) Array {
 	opts := sshrun.FromConfig(&m.SSH)
 	opts.AllowChanges = allowChanges
 	a := Array{Name: name, CLI: c.pool.Runner(address, m.Name, opts)}
 	if m.CIM == nil {
-		return a, nil
+		return a
 	}
 	client, err := c.cimClient(m, address)
 	if err != nil {
-		return Array{}, &Error{Array: name, Stage: stage.CIM, Err: err}
+		a.CIM = failingCIM{err}
+		return a
 	}
 	timeout := m.CIM.Timeout
 	if timeout <= 0 {
 		timeout = config.DefaultCIMTimeout
 	}
 	a.CIM = timeoutCIM{client, timeout}
-	return a, nil
+	return a
 }
 
 func (c *Clients) cimClient(m *config.Module, address string) (*cim.Client, error) {
@@ -105,4 +107,11 @@ func (t timeoutCIM) RemoteCopyVolumes(ctx context.Context) ([]cim.RemoteCopyVolu
 	ctx, cancel := context.WithTimeout(ctx, t.timeout)
 	defer cancel()
 	return t.client.RemoteCopyVolumes(ctx)
+}
+
+// failingCIM stands in for a CIM client that could not be made.
+type failingCIM struct{ err error }
+
+func (f failingCIM) RemoteCopyVolumes(context.Context) ([]cim.RemoteCopyVolume, error) {
+	return nil, f.err
 }

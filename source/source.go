@@ -3,6 +3,7 @@ package source
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/threepar/rcopy-exporter/cim"
@@ -142,7 +143,7 @@ func (a Array) Read(ctx context.Context) (Reading, error) {
 		r.CIM, cimErr = ans.vols, ans.err
 	}
 	if perr != nil {
-		return Reading{Raw: raw}, &Error{Array: a.Name, Stage: stage.Parse, Err: perr}
+		return Reading{Raw: raw}, &Error{Array: a.Name, Stage: stage.Parse, Err: fmt.Errorf("parsing %s output: %w", ShowCommand, perr)}
 	}
 	r.Output = out
 	if cimErr != nil {

@@ -27,7 +27,7 @@ func TestMetricsDocMatchesCode(t *testing.T) {
 	for _, n := range collector.MetricNames() {
 		code[n] = true
 	}
-	src := newSSHSources(slog.New(slog.DiscardHandler))
+	src := newClientSources(slog.New(slog.DiscardHandler))
 	defer src.Close()
 	e := newExporter(slog.New(slog.DiscardHandler), "unused.yml", "", false, 0, src)
 	mfs, err := e.registry.Gather()

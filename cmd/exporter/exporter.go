@@ -19,7 +19,6 @@ import (
 	"github.com/threepar/rcopy-exporter/collector"
 	"github.com/threepar/rcopy-exporter/config"
 	"github.com/threepar/rcopy-exporter/expected"
-	"github.com/threepar/rcopy-exporter/probecache"
 )
 
 // exporterNamespace prefixes the exporter's own metrics on /metrics.
@@ -30,9 +29,6 @@ const exporterNamespace = collector.Namespace + "_exporter"
 type state struct {
 	cfg   *config.Config
 	table *expected.Table
-	// answers holds each target's last /probe answer; a new configuration
-	// (new modules, new table) starts an empty one.
-	answers *probecache.Cache
 }
 
 // exporter holds what lives for the whole process: the current state, the
@@ -44,17 +40,12 @@ type exporter struct {
 	strict        bool
 	timeoutOffset time.Duration
 	sources       sources
-	// cacheBytes bounds the compressed answers /probe keeps (probecache);
-	// 0 keeps none.
-	cacheBytes int
 
 	mu sync.RWMutex
 	st *state
 
 	registry       *prometheus.Registry
 	probes         *prometheus.CounterVec
-	cacheHits      prometheus.Counter
-	cacheMisses    prometheus.Counter
 	reloadOK       prometheus.Gauge
 	reloadOKTime   prometheus.Gauge
 	reloadMu       sync.Mutex // one reload at a time (SIGHUP and POST may race)
@@ -64,7 +55,7 @@ type exporter struct {
 func newExporter(logger *slog.Logger, configFile, tableFile string, strict bool, offset time.Duration, src sources) *exporter {
 	e := &exporter{
 		logger: logger, configFile: configFile, tableFile: tableFile, strict: strict,
-		timeoutOffset: offset, sources: src, cacheBytes: defaultCacheBytes,
+		timeoutOffset: offset, sources: src,
 		registry: prometheus.NewRegistry(),
 		probes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: exporterNamespace, Name: "probes_total",
@@ -78,14 +69,6 @@ func newExporter(logger *slog.Logger, configFile, tableFile string, strict bool,
 			Namespace: exporterNamespace, Name: "config_last_reload_success_timestamp_seconds",
 			Help: "Time of the last successful configuration reload.",
 		}),
-		cacheHits: prometheus.NewCounter(prometheus.CounterOpts{
-			Namespace: exporterNamespace, Name: "probe_cache_hits_total",
-			Help: "Probes answered with the target's previous answer: showrcopy and CIM printed exactly what they printed then.",
-		}),
-		cacheMisses: prometheus.NewCounter(prometheus.CounterOpts{
-			Namespace: exporterNamespace, Name: "probe_cache_misses_total",
-			Help: "Probes that could have been answered from the cache but whose inputs had changed (or were new), so the answer was written anew.",
-		}),
 	}
 	for _, r := range []string{"success", "failure", "bad_request"} {
 		e.probes.WithLabelValues(r)
@@ -94,15 +77,7 @@ func newExporter(logger *slog.Logger, configFile, tableFile string, strict bool,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		versioncollector.NewCollector(exporterNamespace),
-		e.probes, e.reloadOK, e.reloadOKTime, e.cacheHits, e.cacheMisses,
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Namespace: exporterNamespace, Name: "probe_cache_bytes",
-			Help: "Size of the compressed probe answers the cache holds (bounded by --probe.cache-size).",
-		}, func() float64 { _, b := e.cacheStats(); return float64(b) }),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Namespace: exporterNamespace, Name: "probe_cache_answers",
-			Help: "Targets whose last probe answer the cache holds.",
-		}, func() float64 { n, _ := e.cacheStats(); return float64(n) }),
+		e.probes, e.reloadOK, e.reloadOKTime,
 	)
 	if m, ok := src.(interface{ collectors() []prometheus.Collector }); ok {
 		e.registry.MustRegister(m.collectors()...)
@@ -117,14 +92,6 @@ func (e *exporter) current() *state {
 	return e.st
 }
 
-// cacheStats is what the current configuration's answer cache holds.
-func (e *exporter) cacheStats() (answers, bytes int) {
-	if st := e.current(); st != nil {
-		return st.answers.Stats()
-	}
-	return 0, 0
-}
-
 // loadState reads the configuration (and the user's table file) from disk.
 func (e *exporter) loadState() (*state, error) {
 	cfg, err := config.Load(e.configFile)
@@ -137,7 +104,7 @@ func (e *exporter) loadState() (*state, error) {
 			return nil, err
 		}
 	}
-	return &state{cfg: cfg, table: table, answers: probecache.New(e.cacheBytes)}, nil
+	return &state{cfg: cfg, table: table}, nil
 }
 
 // reload replaces the state from disk; on any error the old one stays.

@@ -15,9 +15,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/threepar/rcopy-exporter/collector"
 	"github.com/threepar/rcopy-exporter/config"
 	"github.com/threepar/rcopy-exporter/internal/testtool"
+	"github.com/threepar/rcopy-exporter/source"
 )
 
 // The password the test configurations' secret files hold; it must never
@@ -55,17 +55,15 @@ type fakeSources struct {
 	reloads int
 }
 
-func (f *fakeSources) runner(pt probeTarget) collector.Runner {
+func (f *fakeSources) array(pt probeTarget) source.Array {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.asked = append(f.asked, pt)
 	if r, ok := f.runners[pt.address]; ok {
-		return r
+		return source.Array{Name: pt.name, CLI: r}
 	}
-	return &fakeRunner{err: errors.New("dial tcp " + pt.address + ": connection refused")}
+	return source.Array{Name: pt.name, CLI: &fakeRunner{err: errors.New("dial tcp " + pt.address + ": connection refused")}}
 }
-
-func (f *fakeSources) cim(probeTarget) (collector.CIMSource, error) { return nil, nil }
 
 func (f *fakeSources) reloaded(*config.Config) {
 	f.mu.Lock()
@@ -245,7 +243,7 @@ func TestProbeResolvesTargets(t *testing.T) {
 	// The module's time zone reaches the collector: none configured here,
 	// so the CET time of arch.0 is not converted, the UTC ones are.
 	_, body := te.get(t, "/probe?target=array-a", nil)
-	if !strings.Contains(body, `threepar_rcopy_volume_last_sync_timestamp_seconds{group="logs",volume="logs.0"} 1.7960112e+09`) ||
+	if !strings.Contains(body, `threepar_rcopy_volume_last_sync_timestamp_seconds{group="logs",natural_group="logs",target="sim-b",volume="logs.0"} 1.7960112e+09`) ||
 		strings.Contains(body, `volume_last_sync_timestamp_seconds{group="arch"`) {
 		t.Errorf("unexpected last sync series:\n%s", grep(body, "last_sync"))
 	}
@@ -440,8 +438,8 @@ func TestTableFile(t *testing.T) {
 		t.Fatalf("reload with a table file: %d %s", code, body)
 	}
 	_, body := te.get(t, "/probe?target=array-a", nil)
-	if !strings.Contains(body, `threepar_rcopy_volume_state_in_table{group="odd",volume="odd.0"} 1`) ||
-		!strings.Contains(body, `row="SITE-failsafe"`) {
+	if !strings.Contains(body, `threepar_rcopy_volume_state_in_table{group="odd",natural_group="odd",target="sim-b",volume="odd.0"} 1`) ||
+		!strings.Contains(body, `rows="SITE-failsafe"`) {
 		t.Errorf("the user row does not apply:\n%s", grep(body, `volume="odd.0"`))
 	}
 	if err := os.WriteFile(table, []byte("rows:\n  - id: X\n    bogus: 1\n"), 0o600); err != nil {
@@ -451,7 +449,7 @@ func TestTableFile(t *testing.T) {
 		t.Errorf("bad table file: %d %q, want 500 naming site.yaml", code, body)
 	}
 	_, body = te.get(t, "/probe?target=array-a", nil)
-	if !strings.Contains(body, `row="SITE-failsafe"`) {
+	if !strings.Contains(body, `rows="SITE-failsafe"`) {
 		t.Error("a failed reload dropped the user table")
 	}
 }
@@ -459,10 +457,14 @@ func TestTableFile(t *testing.T) {
 // fakeSSHRealCIM uses fake runners but the exporter's real CIM clients.
 type fakeSSHRealCIM struct {
 	*fakeSources
-	cims cimClients
+	clients *source.Clients
 }
 
-func (f *fakeSSHRealCIM) cim(pt probeTarget) (collector.CIMSource, error) { return f.cims.get(pt) }
+func (f *fakeSSHRealCIM) array(pt probeTarget) source.Array {
+	a := f.clients.Array(pt.name, pt.address, pt.module, false)
+	a.CLI = f.fakeSources.array(pt).CLI
+	return a
+}
 
 // A module whose CIM client cannot be built (a CA file without a
 // certificate) fails only the cim stage of its probes.
@@ -486,7 +488,8 @@ func TestCIMClientErrorIsCIMStage(t *testing.T) {
 		t.Fatal(err)
 	}
 	logs := &testtool.SyncBuffer{}
-	src := &fakeSSHRealCIM{fakeSources: &fakeSources{runners: map[string]*fakeRunner{"10.0.0.1:22": {out: healthy}}}}
+	src := &fakeSSHRealCIM{fakeSources: &fakeSources{runners: map[string]*fakeRunner{"10.0.0.1:22": {out: healthy}}}, clients: source.NewClients(nil)}
+	defer src.clients.Close()
 	e := newExporter(slog.New(slog.NewTextHandler(logs, nil)), cfg, "", false, 0, src)
 	if err := e.reload(); err != nil {
 		t.Fatal(err)

@@ -36,7 +36,6 @@ func run(args []string, stdout, stderr io.Writer) int {
 	simulate := app.Flag("simulate", "Start the built-in simulated array pair (sim-a, sim-b) on 127.0.0.1 and serve it; no --config.file needed.").Bool()
 	timeoutOffset := app.Flag("timeout-offset", "Subtracted from Prometheus' scrape timeout (X-Prometheus-Scrape-Timeout-Seconds) to get the probe deadline; the module's timeout caps it.").Default("0.5s").Duration()
 	tableFile := app.Flag("table.file", "State table file of extra or overriding rows (same schema as the built-in tables).").String()
-	cacheSize := app.Flag("probe.cache-size", "Memory for each target's last /probe answer, compressed, sent again while showrcopy (and CIM) print the same (0 turns the cache off).").Default("64MiB").Bytes()
 	strict := app.Flag("strict", "Leave the tables' uncertain rows (T110-3b) out of the expected CIM values.").Bool()
 	webFlags := kingpinflag.AddFlags(app, ":9840")
 	logConfig := &promslog.Config{Writer: stderr}
@@ -77,10 +76,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 
-	pool := newSSHSources(logger)
-	defer pool.Close()
-	e := newExporter(logger, *configFile, *tableFile, *strict, *timeoutOffset, pool)
-	e.cacheBytes = int(*cacheSize)
+	src := newClientSources(logger)
+	defer src.Close()
+	e := newExporter(logger, *configFile, *tableFile, *strict, *timeoutOffset, src)
 	if *configCheck {
 		if _, err := e.loadState(); err != nil {
 			fmt.Fprintf(stderr, "%s\n", err)

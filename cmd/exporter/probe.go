@@ -1,23 +1,21 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"math"
 	"net"
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"github.com/prometheus/common/expfmt"
 
 	"github.com/threepar/rcopy-exporter/collector"
 	"github.com/threepar/rcopy-exporter/config"
-	"github.com/threepar/rcopy-exporter/probecache"
 )
 
 // scrapeTimeoutHeader is how Prometheus tells a target its scrape timeout.
@@ -101,8 +99,10 @@ func probeTimeout(r *http.Request, moduleTimeout, offset time.Duration) (time.Du
 	return timeout, nil
 }
 
-// probeHandler serves /probe: one collector per request. Array faults answer 200 with up 0; only a request the exporter
-// cannot run answers 400.
+// probeHandler serves /probe the blackbox_exporter way: the target's
+// collector in a fresh registry, served by promhttp (which negotiates
+// gzip, OpenMetrics and protocol buffers). Array faults answer 200 with up
+// 0; only a request the exporter cannot run answers 400.
 func (e *exporter) probeHandler(w http.ResponseWriter, r *http.Request) {
 	st := e.current()
 	q := r.URL.Query()
@@ -124,104 +124,25 @@ func (e *exporter) probe(w http.ResponseWriter, r *http.Request, st *state, pt p
 	ctx, cancel := context.WithTimeout(r.Context(), timeout)
 	defer cancel()
 	logger := e.logger.With("module", pt.moduleName) // the collector adds the target
-
-	opts := collector.Options{
-		Target:   pt.name,
-		Runner:   e.sources.runner(pt),
-		Table:    st.table,
-		Strict:   e.strict,
-		Location: pt.module.Location,
-		Logger:   logger,
-	}
-	src, err := e.sources.cim(pt)
-	if err != nil {
-		// A module whose CIM settings cannot make a client (unreadable CA
-		// file since the last reload...) is a CIM failure of this probe.
-		opts.CIM = failingCIM{err}
-	} else if src != nil {
-		opts.CIM = src
-	}
-	c := collector.New(ctx, opts)
-	format := expfmt.Negotiate(r.Header)
-	var up bool
-	if format.FormatType() == expfmt.TypeTextPlain {
-		up = e.answer(w, r, st, pt, c, format)
-	} else {
-		// Protocol buffers (what Prometheus asks for with native
-		// histograms): c.Gather returns what a registry holding c would,
-		// without the registry's per-series hashing.
-		gzipFast(promhttp.HandlerFor(c, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError, DisableCompression: true})).ServeHTTP(w, r)
-		up = c.Up()
-	}
-	if up {
+	c := collector.New(ctx, collector.Options{
+		Target:     pt.name,
+		Array:      e.sources.array(pt),
+		Table:      st.table,
+		Strict:     e.strict,
+		GroupsOnly: !pt.module.VolumeMetrics,
+		Location:   pt.module.Location,
+		Logger:     logger,
+	})
+	registry := prometheus.NewRegistry()
+	registry.MustRegister(c)
+	promhttp.HandlerFor(registry, promhttp.HandlerOpts{
+		ErrorHandling:     promhttp.ContinueOnError,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelError),
+		EnableOpenMetrics: true,
+	}).ServeHTTP(w, r)
+	if c.Up() {
 		e.probes.WithLabelValues("success").Inc()
 	} else {
 		e.probes.WithLabelValues("failure").Inc()
 	}
-}
-
-// answerBuffers hold answers being written: a big array's is megabytes,
-// and growing a fresh buffer to that size for every probe was a sixth of
-// the probe's time.
-var answerBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-
-func putAnswerBuffer(b *bytes.Buffer) {
-	if b.Cap() > 64<<20 { // an outlier: let it go
-		return
-	}
-	b.Reset()
-	answerBuffers.Put(b)
-}
-
-// defaultCacheBytes is --probe.cache-size's default: the answers of 500
-// arrays of 2400 volumes (about 100 KiB each, compressed) fit.
-const defaultCacheBytes = 64 << 20
-
-// answer serves a probe in the text format, which is what Prometheus asks
-// for unless it wants protocol buffers. Every probe runs showrcopy (and
-// reads CIM); when what they print is byte for byte what they printed at
-// the target's last probe, the answer is the same but for its duration, so
-// it is sent from the cache (probecache) instead of being parsed and
-// written again: a big array's answer is tens of thousands of series. It
-// reports whether the probe succeeded (up 1).
-func (e *exporter) answer(w http.ResponseWriter, r *http.Request, st *state, pt probeTarget, c *collector.Collector, format expfmt.Format) bool {
-	p := c.Fetch()
-	gz := acceptsGzip(r.Header.Get("Accept-Encoding"))
-	h := w.Header()
-	h.Set("Content-Type", string(format))
-	body := answerBuffers.Get().(*bytes.Buffer)
-	defer putAnswerBuffer(body)
-	if !gz {
-		up := p.WriteText(body)
-		body.Write(collector.AppendDuration(nil, p.Elapsed()))
-		h.Set("Content-Length", strconv.Itoa(body.Len()))
-		_, _ = w.Write(body.Bytes())
-		return up
-	}
-	id := pt.name + "\x00" + pt.moduleName + "\x00" + string(format)
-	key, cacheable := p.Key()
-	cacheable = cacheable && e.cacheBytes > 0
-	var cached *probecache.Answer
-	if cacheable {
-		cached = st.answers.Get(id, key)
-	}
-	up := true // only successful probes are cached
-	if cached != nil {
-		e.cacheHits.Inc()
-	} else {
-		up = p.WriteText(body)
-		cached = probecache.Compress(body.Bytes())
-		if cacheable {
-			e.cacheMisses.Inc()
-			if up {
-				st.answers.Put(id, key, cached)
-			}
-		}
-	}
-	z := cached.Gzip(collector.AppendDuration(nil, p.Elapsed()))
-	h.Set("Content-Encoding", "gzip")
-	h.Add("Vary", "Accept-Encoding")
-	h.Set("Content-Length", strconv.Itoa(len(z)))
-	_, _ = w.Write(z)
-	return up
 }

@@ -19,9 +19,9 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
-	"github.com/threepar/rcopy-exporter/collector"
 	"github.com/threepar/rcopy-exporter/fakearray"
 	"github.com/threepar/rcopy-exporter/internal/testtool"
+	"github.com/threepar/rcopy-exporter/stage"
 )
 
 // faultLab is the exporter with its production sources (sshrun.Pool, CIM
@@ -31,7 +31,7 @@ import (
 type faultLab struct {
 	sim  *fakearray.Sim
 	e    *exporter
-	src  *sshSources
+	src  clientSources
 	srv  *httptest.Server
 	logs *testtool.SyncBuffer
 	dir  string
@@ -58,7 +58,7 @@ func startFaultLab(t testing.TB, o faultLabOptions) *faultLab {
 	}
 
 	logger := slog.New(slog.NewTextHandler(l.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	l.src = newSSHSources(logger)
+	l.src = newClientSources(logger)
 	t.Cleanup(func() { l.src.Close() })
 	if o.offset == 0 {
 		o.offset = 500 * time.Millisecond
@@ -160,7 +160,7 @@ next:
 
 // checkProbe checks one answer: HTTP 200, a valid exposition, up as
 // wanted and scrape_error 1 for exactly the wanted stage ("" = none).
-func checkProbe(a probeAnswer, stage string) error {
+func checkProbe(a probeAnswer, wantStage string) error {
 	if a.err != nil {
 		return a.err
 	}
@@ -172,15 +172,16 @@ func checkProbe(a probeAnswer, stage string) error {
 		return fmt.Errorf("invalid exposition: %v\n%s", err, a.body)
 	}
 	wantUp := 0.0
-	if stage == "" {
+	if wantStage == "" {
 		wantUp = 1
 	}
 	if up, ok := gaugeValue(fams, "threepar_rcopy_up", nil); !ok || up != wantUp {
 		return fmt.Errorf("threepar_rcopy_up = %v (present %t), want %v\n%s", up, ok, wantUp, grep(a.body, "scrape_error"))
 	}
-	for _, s := range collector.Stages {
+	for _, st := range stage.All {
+		s := string(st)
 		want := 0.0
-		if s == stage {
+		if s == wantStage {
 			want = 1
 		}
 		if v, ok := gaugeValue(fams, "threepar_rcopy_scrape_error", map[string]string{"stage": s}); !ok || v != want {

@@ -83,7 +83,7 @@ func TestProbeHostileArrayOutput(t *testing.T) {
 		t.Fatal(err)
 	}
 	logs := &testtool.SyncBuffer{}
-	src := newSSHSources(slog.New(slog.NewTextHandler(logs, nil)))
+	src := newClientSources(slog.New(slog.NewTextHandler(logs, nil)))
 	defer src.Close()
 	_, srv := serve(t, slog.New(slog.NewTextHandler(logs, nil)), cfg, 0, src)
 	l := &faultLab{srv: srv, logs: logs}

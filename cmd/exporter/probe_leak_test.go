@@ -210,7 +210,7 @@ func measure(t *testing.T, l *faultLab, client *http.Client) resources {
 	t.Helper()
 	read := func() resources {
 		client.CloseIdleConnections()
-		r := resources{goroutines: runtime.NumGoroutine(), poolOpen: l.src.pool.Stats().Open}
+		r := resources{goroutines: runtime.NumGoroutine(), poolOpen: l.src.Pool().Stats().Open}
 		if ents, err := os.ReadDir("/proc/self/fd"); err == nil {
 			r.fds = len(ents)
 		}

@@ -102,7 +102,7 @@ func TestProbeOfRogueHostSendsNoCredentials(t *testing.T) {
 	}
 	logs := &testtool.SyncBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	src := newSSHSources(logger)
+	src := newClientSources(logger)
 	defer src.Close()
 	_, srv := serve(t, logger, cfg, 0, src)
 	l := &faultLab{srv: srv, logs: logs}

@@ -26,8 +26,8 @@ func TestRealSourcesAgainstSimulation(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sim.Close()
-	src := newSSHSources(logger)
-	defer src.Close()
+	src := newClientSources(logger)
+	defer func() { _ = src.Close() }()
 	e, srv := serve(t, logger, sim.configFile, 500*time.Millisecond, src)
 
 	probe := func(target string, header http.Header) string {
@@ -75,7 +75,7 @@ func TestRealSourcesAgainstSimulation(t *testing.T) {
 		t.Fatal(err)
 	}
 	expectStage(probe("sim-a", nil), "")
-	if d := src.pool.Stats().Dials; d != 1 {
+	if d := src.Pool().Stats().Dials; d != 1 {
 		t.Errorf("%d SSH dials for 4 probes of one array across a reload, want 1", d)
 	}
 
@@ -91,8 +91,9 @@ func TestRealSourcesAgainstSimulation(t *testing.T) {
 			t.Fatal(err)
 		}
 		// A fresh connection, so that login-time faults apply.
-		_ = src.pool.Close()
-		src.pool = newSSHSources(logger).pool
+		_ = src.Close()
+		src = newClientSources(logger)
+		e.sources = src
 		expectStage(probe("sim-b", nil), tc.stage)
 		if err := s.ClearFault("sim-b", tc.fault); err != nil {
 			t.Fatal(err)

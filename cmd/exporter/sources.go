@@ -1,25 +1,19 @@
 package main
 
 import (
-	"context"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/threepar/rcopy-exporter/cim"
-	"github.com/threepar/rcopy-exporter/collector"
 	"github.com/threepar/rcopy-exporter/config"
-	"github.com/threepar/rcopy-exporter/sshrun"
+	"github.com/threepar/rcopy-exporter/source"
 )
 
-// sources makes what a probe reads from: an SSH runner and, when the module
-// has a cim section, a CIM client. Tests replace it with fakes.
+// sources makes the source.Array a probe reads. Tests replace it with
+// fakes.
 type sources interface {
-	runner(pt probeTarget) collector.Runner
-	// cim returns nil, nil when the module reads no CIM values.
-	cim(pt probeTarget) (collector.CIMSource, error)
+	array(pt probeTarget) source.Array
 	// reloaded is told about every newly loaded configuration.
 	reloaded(cfg *config.Config)
 	Close() error
@@ -36,107 +30,32 @@ func moduleTimeout(m *config.Module) time.Duration {
 	return t
 }
 
-// maxCIMClients bounds the CIM client cache (one per array and module).
-const maxCIMClients = 4096
+// clientSources is the production sources: source.Clients, whose SSH
+// connections survive reloads and whose CIM clients are made anew after
+// one.
+type clientSources struct{ *source.Clients }
 
-// cimClients caches one CIM client per (module, URL): a client keeps its
-// HTTP connections (and TLS sessions) alive across probes. The cache is
-// emptied on reload, when passwords or CA files may have changed.
-type cimClients struct {
-	mu      sync.Mutex
-	clients map[string]*cim.Client
+func newClientSources(logger *slog.Logger) clientSources {
+	return clientSources{source.NewClients(logger)}
 }
 
-// get returns the CIM source for the probe, nil when the module has no cim
-// section.
-func (cc *cimClients) get(pt probeTarget) (collector.CIMSource, error) {
-	c := pt.module.CIM
-	if c == nil {
-		return nil, nil
-	}
-	url := c.URLFor(pt.address)
-	key := pt.moduleName + "\x00" + url
-	cc.mu.Lock()
-	defer cc.mu.Unlock()
-	if cl, ok := cc.clients[key]; ok {
-		return timeoutCIM{cl, c.Timeout}, nil
-	}
-	cl, err := cim.NewClient(cim.ClientOptions{
-		URL: url, Namespace: c.Namespace, User: c.User, Password: c.Password.Reveal(),
-		CAFile: c.CAFile, InsecureSkipVerify: c.InsecureSkipVerify,
-	})
-	if err != nil {
-		return nil, err
-	}
-	if cc.clients == nil || len(cc.clients) >= maxCIMClients {
-		// Probes name their targets, so the cache must not grow without
-		// bound; starting over costs one TLS handshake per array.
-		cc.clients = map[string]*cim.Client{}
-	}
-	cc.clients[key] = cl
-	return timeoutCIM{cl, c.Timeout}, nil
+func (s clientSources) array(pt probeTarget) source.Array {
+	return s.Array(pt.name, pt.address, pt.module, false)
 }
 
-func (cc *cimClients) reset() {
-	cc.mu.Lock()
-	cc.clients = nil
-	cc.mu.Unlock()
-}
-
-// timeoutCIM bounds one read by the module's cim timeout (the probe's
-// deadline applies too).
-type timeoutCIM struct {
-	client  *cim.Client
-	timeout time.Duration
-}
-
-func (t timeoutCIM) RemoteCopyVolumes(ctx context.Context) ([]cim.RemoteCopyVolume, error) {
-	if t.timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, t.timeout)
-		defer cancel()
-	}
-	return t.client.RemoteCopyVolumes(ctx)
-}
-
-// failingCIM stands in for a CIM client that could not be made.
-type failingCIM struct{ err error }
-
-func (f failingCIM) RemoteCopyVolumes(context.Context) ([]cim.RemoteCopyVolume, error) {
-	return nil, f.err
-}
-
-// sshSources is the production sources: one sshrun.Pool for the process
-// (persistent connections survive reloads) and cached CIM clients.
-type sshSources struct {
-	pool *sshrun.Pool
-	cims cimClients
-}
-
-func newSSHSources(logger *slog.Logger) *sshSources {
-	return &sshSources{pool: sshrun.NewPool(sshrun.PoolOptions{Logger: logger})}
-}
-
-func (s *sshSources) runner(pt probeTarget) collector.Runner {
-	return s.pool.Runner(pt.address, pt.moduleName, sshrun.FromConfig(&pt.module.SSH))
-}
-
-func (s *sshSources) cim(pt probeTarget) (collector.CIMSource, error) { return s.cims.get(pt) }
-
-func (s *sshSources) reloaded(*config.Config) { s.cims.reset() }
-
-func (s *sshSources) Close() error { return s.pool.Close() }
+func (s clientSources) reloaded(*config.Config) { s.Reset() }
 
 // collectors exposes the pool's counters on /metrics.
-func (s *sshSources) collectors() []prometheus.Collector {
+func (s clientSources) collectors() []prometheus.Collector {
+	pool := s.Pool()
 	return []prometheus.Collector{
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Namespace: exporterNamespace, Name: "ssh_connections_open",
 			Help: "SSH connections to arrays open now (one per array and module, reused across probes).",
-		}, func() float64 { return float64(s.pool.Stats().Open) }),
+		}, func() float64 { return float64(pool.Stats().Open) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Namespace: exporterNamespace, Name: "ssh_dials_total",
 			Help: "SSH connections attempted since the exporter started.",
-		}, func() float64 { return float64(s.pool.Stats().Dials) }),
+		}, func() float64 { return float64(pool.Stats().Dials) }),
 	}
 }

@@ -87,7 +87,11 @@ func (e *emitter) listings(ls []conformance.Listing, cimRead bool) {
 		counts := map[string]int{}
 		var order []string // unknown words, in the order met
 		notInTable, nonconformant := 0, 0
+		oldest, synced := 0.0, false
 		for _, f := range l.Findings {
+			if ts, ok := e.lastSyncOf(&f); ok && (!synced || ts < oldest) {
+				oldest, synced = ts, true
+			}
 			if counts[f.SyncStatus] == 0 && !slices.Contains(volumeStatuses, f.SyncStatus) {
 				order = append(order, f.SyncStatus)
 			}
@@ -103,6 +107,9 @@ func (e *emitter) listings(ls []conformance.Listing, cimRead bool) {
 			e.gauge(descs.groupVolumes, float64(counts[s]), append(slices.Clip(gl), s)...)
 		}
 		e.gauge(descs.groupNotInTable, float64(notInTable), gl...)
+		if synced {
+			e.gauge(descs.groupLastSync, oldest, gl...)
+		}
 		if cimRead {
 			e.gauge(descs.groupCIMNonconf, float64(nonconformant), gl...)
 		}
@@ -118,10 +125,8 @@ func (e *emitter) listings(ls []conformance.Listing, cimRead bool) {
 func (e *emitter) volume(gl []string, f *conformance.Finding) {
 	vl := append(slices.Clip(gl), f.Volume)
 	e.gauge(descs.volumeSyncStatus, 1, append(slices.Clip(vl), f.SyncStatus)...)
-	if v := f.Printed; v.LastSyncTime != nil {
-		if ts, ok := e.lastSync(*v.LastSyncTime); ok {
-			e.gauge(descs.volumeLastSync, ts, vl...)
-		}
+	if ts, ok := e.lastSyncOf(f); ok {
+		e.gauge(descs.volumeLastSync, ts, vl...)
 	}
 	e.gauge(descs.volumeInTable, boolValue(len(f.Expected) > 0), vl...)
 	// One series per distinct triple: rows that require the same triple
@@ -159,6 +164,15 @@ func optionsLabel(opts []string) string {
 		kept = append(kept, o)
 	}
 	return strings.Join(kept, ",")
+}
+
+// lastSyncOf is the volume's LastSyncTime as a Unix time, when printed
+// and convertible.
+func (e *emitter) lastSyncOf(f *conformance.Finding) (float64, bool) {
+	if f.Printed == nil || f.Printed.LastSyncTime == nil {
+		return 0, false
+	}
+	return e.lastSync(*f.Printed.LastSyncTime)
 }
 
 func (e *emitter) lastSync(text string) (float64, bool) {

@@ -32,6 +32,7 @@ type descriptors struct {
 	systemStarted, targetReady, linkUp             *prometheus.Desc
 	groupInfo, groupStatus, groupRole, groupPeriod *prometheus.Desc
 	groupVolumes, groupNotInTable, groupCIMNonconf *prometheus.Desc
+	groupLastSync                                  *prometheus.Desc
 	volumeSyncStatus, volumeLastSync               *prometheus.Desc
 	volumeExpected, volumeInTable                  *prometheus.Desc
 	volumeCIM, volumeCIMConformant                 *prometheus.Desc
@@ -78,6 +79,9 @@ func newDescriptors() *descriptors {
 		with(groupLabels, "role")...)
 	d.groupPeriod = add("group_period_seconds",
 		"Synchronization period of a periodic group, in seconds.",
+		groupLabels...)
+	d.groupLastSync = add("group_last_sync_timestamp_seconds",
+		"The oldest LastSyncTime of the group listing's volumes as a Unix timestamp; absent when none is printed or convertible.",
 		groupLabels...)
 	d.groupVolumes = add("group_volumes",
 		"Volumes of the group listing per sync status (New, Syncing, Synced, NotSynced, Stale, Stopped, 0 when none, and any other word printed).",

@@ -61,10 +61,7 @@ func (sp *simProbe) probe(array string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := sp.clients.Array(array, address, m, false)
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := sp.clients.Array(array, address, m, false)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	text, _ := scrape(t, ctx, Options{Target: array, Array: a})

@@ -25,7 +25,7 @@ type checkFlags struct {
 func addCheckFlags(c *kingpin.CmdClause) checkFlags {
 	return checkFlags{
 		format:    c.Flag("format", "report format: text, json or junit").Default(string(conformance.FormatText)).Enum(conformance.Formats...),
-		strict:    c.Flag("strict", "leave uncertain rows (T110-3b) out").Bool(),
+		strict:    c.Flag("strict", "leave rows marked uncertain out, and fail on a state in no table (not_in_table)").Bool(),
 		tableFile: c.Flag("table", "YAML file of rows that override or extend the built-in tables").PlaceHolder("FILE").String(),
 	}
 }
@@ -56,7 +56,7 @@ func init() {
 					fmt.Fprintf(e.stderr, "checker: %d --cim files for %d --showrcopy files (the Nth --cim belongs to the Nth --showrcopy)\n", len(*cim), len(*showrcopy))
 					return exitCouldNotRun
 				}
-				arrays := make([]conformance.Array, len(*showrcopy))
+				arrays := make([]conformance.Input, len(*showrcopy))
 				names := arrayNames(*showrcopy)
 				for i, path := range *showrcopy {
 					out, err := loadShowrcopy(path)
@@ -64,14 +64,14 @@ func init() {
 						fmt.Fprintln(e.stderr, oneLine(err))
 						return exitCouldNotRun
 					}
-					arrays[i] = conformance.Array{Name: names[i], Output: out}
+					arrays[i] = conformance.Input{Name: names[i], Output: out}
 					if i < len(*cim) && (*cim)[i] != "" {
 						obs, err := conformance.LoadObserved((*cim)[i], out)
 						if err != nil {
 							fmt.Fprintln(e.stderr, oneLine(err))
 							return exitCouldNotRun
 						}
-						arrays[i].Observed = obs
+						arrays[i].CIM = obs
 					}
 				}
 				return runCheck(e, arrays, flags)
@@ -83,7 +83,7 @@ func init() {
 // runCheck evaluates arrays, writes the report in the chosen format and
 // returns the exit status. The live form of check builds arrays from SSH and
 // CIM and calls it too.
-func runCheck(e env, arrays []conformance.Array, flags checkFlags) int {
+func runCheck(e env, arrays []conformance.Input, flags checkFlags) int {
 	table, code := loadTable(e, *flags.tableFile)
 	if table == nil {
 		return code

@@ -15,7 +15,7 @@ import (
 	"github.com/threepar/rcopy-exporter/config"
 	"github.com/threepar/rcopy-exporter/conformance"
 	"github.com/threepar/rcopy-exporter/drill"
-	"github.com/threepar/rcopy-exporter/sshrun"
+	"github.com/threepar/rcopy-exporter/source"
 )
 
 type drillFlags struct {
@@ -95,13 +95,13 @@ func drillCommand(e env, f drillFlags) int {
 		return exitConforms
 	}
 
-	pool := sshrun.NewPool(sshrun.PoolOptions{})
-	defer pool.Close()
-	primary, _, err := remoteFromConfig(cfg, *f.primary, pool, true)
+	clients := source.NewClients(nil)
+	defer clients.Close()
+	primary, err := arrayFromConfig(cfg, *f.primary, clients, true)
 	if err != nil {
 		return fail("%s", oneLine(err))
 	}
-	secondary, _, err := remoteFromConfig(cfg, *f.secondary, pool, true)
+	secondary, err := arrayFromConfig(cfg, *f.secondary, clients, true)
 	if err != nil {
 		return fail("%s", oneLine(err))
 	}

@@ -3,11 +3,9 @@ package main
 import (
 	"fmt"
 
-	"github.com/threepar/rcopy-exporter/cim"
 	"github.com/threepar/rcopy-exporter/config"
 	"github.com/threepar/rcopy-exporter/conformance"
-	"github.com/threepar/rcopy-exporter/drill"
-	"github.com/threepar/rcopy-exporter/sshrun"
+	"github.com/threepar/rcopy-exporter/source"
 )
 
 // liveCheck is the live form of `checker check` (--config FILE --target A
@@ -26,50 +24,33 @@ func liveCheck(e env, configFile string, targets []string, flags checkFlags) int
 		fmt.Fprintf(e.stderr, "checker: %s\n", oneLine(err))
 		return exitCouldNotRun
 	}
-	pool := sshrun.NewPool(sshrun.PoolOptions{})
-	defer pool.Close()
-	arrays := make([]conformance.Array, len(targets))
+	clients := source.NewClients(nil)
+	defer clients.Close()
+	arrays := make([]conformance.Input, len(targets))
 	for i, t := range targets {
-		r, _, err := remoteFromConfig(cfg, t, pool, false)
+		a, err := arrayFromConfig(cfg, t, clients, false)
 		if err != nil {
 			fmt.Fprintf(e.stderr, "checker: %s\n", oneLine(err))
 			return exitCouldNotRun
 		}
-		a, err := r.Observe(e.ctx)
+		r, err := a.Read(e.ctx)
 		if err != nil {
 			fmt.Fprintln(e.stderr, oneLine(err)) // ARRAY: stage: reason
 			return exitCouldNotRun
 		}
-		arrays[i] = a
+		arrays[i] = r.Input(a.Name)
 	}
 	return runCheck(e, arrays, flags)
 }
 
-// remoteFromConfig builds the way to reach one target of the
-// configuration: its CLI over SSH (read-only unless allowChanges) and its
-// CIM server when the module has one. It returns the target's entry when
-// the name is one (nil for HOST[:PORT]).
-func remoteFromConfig(cfg *config.Config, target string, pool *sshrun.Pool, allowChanges bool) (drill.Remote, *config.Target, error) {
+// arrayFromConfig is how the checker reaches one target of the
+// configuration (a name under targets: or HOST[:PORT] with the default
+// module): its CLI over SSH (read-only unless allowChanges) and its CIM
+// server when the module has one.
+func arrayFromConfig(cfg *config.Config, target string, clients *source.Clients, allowChanges bool) (source.Array, error) {
 	address, m, err := cfg.Resolve(target, "")
 	if err != nil {
-		return drill.Remote{}, nil, fmt.Errorf("--target %s: %w", target, err)
+		return source.Array{}, fmt.Errorf("--target %s: %w", target, err)
 	}
-	opts := sshrun.FromConfig(&m.SSH)
-	opts.AllowChanges = allowChanges
-	r := drill.Remote{Name: target, CLI: pool.Runner(address, m.Name, opts)}
-	if m.CIM != nil {
-		client, err := cim.NewClient(cim.ClientOptions{
-			URL: m.CIM.URLFor(address), Namespace: m.CIM.Namespace, User: m.CIM.User,
-			Password: m.CIM.Password.Reveal(), CAFile: m.CIM.CAFile, InsecureSkipVerify: m.CIM.InsecureSkipVerify,
-		})
-		if err != nil {
-			return drill.Remote{}, nil, fmt.Errorf("%s: cim: %w", target, err)
-		}
-		timeout := m.CIM.Timeout
-		if timeout <= 0 {
-			timeout = config.DefaultCIMTimeout
-		}
-		r.CIM = timeoutCIM{client, timeout}
-	}
-	return r, cfg.Targets[target], nil
+	return clients.Array(target, address, m, allowChanges), nil
 }

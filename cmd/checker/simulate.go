@@ -4,18 +4,16 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/alecthomas/kingpin/v2"
 
-	"github.com/threepar/rcopy-exporter/cim"
 	"github.com/threepar/rcopy-exporter/config"
 	"github.com/threepar/rcopy-exporter/conformance"
 	"github.com/threepar/rcopy-exporter/drill"
 	"github.com/threepar/rcopy-exporter/fakearray"
-	"github.com/threepar/rcopy-exporter/sshrun"
+	"github.com/threepar/rcopy-exporter/source"
 )
 
 func init() {
@@ -106,43 +104,36 @@ func simulate(e env, inject []string, flags checkFlags) int {
 		return exitCouldNotRun
 	}
 	defer sim.Close()
+	// The pair is reached as a deployment reaches arrays: the configuration
+	// the simulator writes (password files, known_hosts), through the same
+	// clients as `checker check` and the drill.
 	dir, err := os.MkdirTemp("", "checker-simulate-")
 	if err != nil {
 		fmt.Fprintf(e.stderr, "checker: simulate: %v\n", err)
 		return exitCouldNotRun
 	}
 	defer os.RemoveAll(dir)
-	knownHosts := filepath.Join(dir, "known_hosts")
-	if err := os.WriteFile(knownHosts, sim.KnownHosts(), 0o600); err != nil {
-		fmt.Fprintf(e.stderr, "checker: simulate: %v\n", err)
+	cfgPath, err := sim.WriteConfig(dir, fakearray.ConfigOptions{CIM: true, Arrays: names[:2]})
+	if err != nil {
+		fmt.Fprintf(e.stderr, "checker: simulate: %v\n", oneLine(err))
 		return exitCouldNotRun
 	}
-	pool := sshrun.NewPool(sshrun.PoolOptions{})
-	defer pool.Close()
-
-	remote := func(name string) (drill.Remote, error) {
-		info, _ := sim.Array(name)
-		r := drill.Remote{Name: name, CLI: pool.Runner(info.SSHAddress, "simulate", sshrun.Options{
-			User: info.User, Password: config.NewSecret(info.Password), KnownHostsFile: knownHosts,
-			Timeout: 10 * time.Second, AllowChanges: true, // a simulator: the walk changes it
-		})}
-		client, err := cim.NewClient(cim.ClientOptions{URL: info.CIMURL, User: info.User, Password: info.Password})
-		if err != nil {
-			return r, err
+	cfg, err := config.Load(cfgPath)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "checker: simulate: %v\n", oneLine(err))
+		return exitCouldNotRun
+	}
+	clients := source.NewClients(nil)
+	defer clients.Close()
+	var pair [2]source.Array
+	for i, name := range names[:2] {
+		// A simulator: the walk changes it.
+		if pair[i], err = arrayFromConfig(cfg, name, clients, true); err != nil {
+			fmt.Fprintf(e.stderr, "checker: simulate: %v\n", oneLine(err))
+			return exitCouldNotRun
 		}
-		r.CIM = timeoutCIM{client, 10 * time.Second}
-		return r, nil
 	}
-	primary, err := remote(names[0])
-	if err != nil {
-		fmt.Fprintf(e.stderr, "checker: simulate: %v\n", oneLine(err))
-		return exitCouldNotRun
-	}
-	secondary, err := remote(names[1])
-	if err != nil {
-		fmt.Fprintf(e.stderr, "checker: simulate: %v\n", oneLine(err))
-		return exitCouldNotRun
-	}
+	primary, secondary := pair[0], pair[1]
 	d := &simDriver{sim: sim, arrays: names[:2], Pair: &drill.Pair{Primary: primary, Secondary: secondary,
 		IsolateFunc:   func(context.Context) error { return sim.ArrayDown(names[0]) },
 		ReconnectFunc: func(context.Context) error { return sim.ArrayUp(names[0]) },
@@ -180,19 +171,6 @@ func writeWalk(e env, rep *drill.Report, format conformance.Format, runErr error
 		return exitNonConform
 	}
 	return exitConforms
-}
-
-// timeoutCIM bounds every CIM read (the client takes its deadline from the
-// context).
-type timeoutCIM struct {
-	c *cim.Client
-	d time.Duration
-}
-
-func (t timeoutCIM) RemoteCopyVolumes(ctx context.Context) ([]cim.RemoteCopyVolume, error) {
-	ctx, cancel := context.WithTimeout(ctx, t.d)
-	defer cancel()
-	return t.c.RemoteCopyVolumes(ctx)
 }
 
 func containsString(list []string, s string) bool {

@@ -652,15 +652,6 @@ func (w *walk) allAt(a conformance.Input, ids []string) bool {
 	return true
 }
 
-func intersects(rows []expected.Row, ids []string) bool {
-	for _, r := range rows {
-		if slices.Contains(ids, r.ID) {
-			return true
-		}
-	}
-	return false
-}
-
 // stateText is what the arrays show, for progress lines: "sim-b
 // Primary-Rev/Stopped (target failed)".
 func (w *walk) stateText(s Step, obs map[Side]conformance.Input, errs map[Side]error) string {
@@ -740,31 +731,4 @@ func (w *walk) judge(s Step, obs map[Side]conformance.Input, errs map[Side]error
 		}
 	}
 	return res
-}
-
-func rowsOf(rows []expected.Row) string {
-	if len(rows) == 0 {
-		return "in no table row"
-	}
-	return "row " + idsOf(rows)
-}
-
-func idsOf(rows []expected.Row) string {
-	ids := make([]string, len(rows))
-	for i, r := range rows {
-		ids[i] = r.ID
-	}
-	return strings.Join(ids, "|")
-}
-
-// stateOfRows is "T110-2 (Primary-Rev/Stopped)".
-func stateOfRows(rows []expected.Row) string {
-	if len(rows) == 0 {
-		return "a row missing from the table"
-	}
-	parts := make([]string, len(rows))
-	for i, r := range rows {
-		parts[i] = r.ID + " (" + strings.Join(r.Match.Role, ",") + "/" + strings.Join(r.Match.SyncStatus, ",") + ")"
-	}
-	return strings.Join(parts, " or ")
 }

@@ -1,29 +1,33 @@
-// Package conformance evaluates what arrays say about their remote copy
-// against the vendor's state tables (package expected) and reports the
-// result as JSON (the contract in DESIGN.md), as aligned text for a person,
-// or as JUnit XML for CI servers.
-//
-// Input per array: its parsed showrcopy output and, optionally, the CIM
-// triples observed for its volumes. For every volume the evaluation gives
-// one Finding with a verdict:
+// Package conformance is the one place that decides whether what an array
+// says about its remote copy conforms to the vendor's state tables
+// (package expected). Judge takes what was read from one array (its parsed
+// showrcopy output and, optionally, the CIM instances its CIM server
+// reports) and returns, per group listing (a group as listed for one
+// target), one Finding per volume with a verdict:
 //
 //   - match: the observed triple is one of the rows that apply
-//   - mismatch: it is none of them, or CIM was read but does not report the
-//     volume at all (a replicated volume without its
-//     TPD_RemoteStorageSynchronized instance is itself a fault)
-//   - not_in_table: no row covers the role/sync-status combination; said, not
-//     guessed, and not a failure
-//   - no_observation: rows apply but no CIM was read for this array
+//   - mismatch: it is none of them, a field is NULL, or CIM was read but
+//     does not report the volume for this leg at all (a replicated volume
+//     without its TPD_RemoteStorageSynchronized instance is itself a fault)
+//   - not_in_table: no row covers the role/sync-status/target-status
+//     combination; said, not guessed (a failure only with Strict)
+//   - no_observation: rows apply but there is nothing to compare with: CIM
+//     was not read, or its instance cannot be put on a leg
 //
-// Given two arrays, groups are paired by their volume pairs (local and remote
-// names and ids), falling back to the natural group name (the secondary's
-// `.r<id>` suffix stripped), and each pair gets a finding with volume "*"
-// under the pair rule: complementary roles are a match; split brain, no
-// primary, reversed with non-reversed, or a group without its counterpart
-// are pair_inconsistent; a role word outside the four known ones is
-// not_in_table. A report is conformant unless some finding is mismatch or
-// pair_inconsistent.
+// A group with two targets (Synchronous Long Distance) is two listings;
+// each CIM instance of a volume is judged against the listing whose target
+// it names (its peer system), never "conformant if any instance fits".
 //
-// Findings carry an optional Step so that a run through several states (the
-// disaster-recovery drill) can put the reports of its steps into one.
+// PairFindings applies the pair rule to two arrays: groups are paired by
+// their volume pairs (local and remote names and ids), falling back to the
+// natural group name (the secondary's `.r<id>` suffix stripped), and each
+// pair gets a finding with volume "*": complementary roles are a match;
+// split brain, no primary, reversed with non-reversed, or a group without
+// its counterpart are pair_inconsistent; a role word outside the four known
+// ones is not_in_table. Evaluate runs both over a set of arrays and gives a
+// Report, rendered as JSON (the contract in DESIGN.md), aligned text, or
+// JUnit XML.
+//
+// The exporter's series, `checker check`, `checker simulate` and the drill
+// are renderings of these findings; none decides conformance itself.
 package conformance

@@ -284,3 +284,50 @@ func TestReportAddStep(t *testing.T) {
 		t.Error("AddStep modified its argument")
 	}
 }
+
+// FuzzJudge feeds arbitrary showrcopy output and CIM observations to the
+// judgement: it must not panic, and its findings must hold together.
+func FuzzJudge(f *testing.F) {
+	f.Add([]byte("Remote Copy System Information\nStatus: Started, Normal\n\nGroup Information\n\n"+
+		"Name Target Status Role Mode Options\ng1 B Started Primary Sync\n  LocalVV ID RemoteVV ID SyncStatus LastSyncTime\n  v1 1 v1 11 Synced NA\n"),
+		[]byte("instances:\n  - {volume: v1, target: B, copy_state: Synchronized, sync_state: 6, progress_status: Completed, role_reversed: false}\n"))
+	f.Fuzz(func(t *testing.T, showrcopy, cimYAML []byte) {
+		out, err := parser.Parse(showrcopy)
+		if err != nil {
+			return
+		}
+		obs, err := ParseObserved("f.yaml", cimYAML, out)
+		if err != nil {
+			obs = nil // judge without CIM
+		}
+		for _, l := range Judge(Input{Name: "a", Output: out, CIM: obs}, Options{}) {
+			seen := map[string]bool{}
+			for _, f := range l.Findings {
+				if seen[f.Volume] {
+					t.Fatalf("volume %q judged twice in listing %s/%s", f.Volume, l.Group.Name, l.Group.Target)
+				}
+				seen[f.Volume] = true
+				switch f.Verdict {
+				case Match:
+					if f.Observed == nil || !slices.Contains(f.Rows(), f.Matched) {
+						t.Fatalf("match without an observation or its row: %+v", f)
+					}
+				case NotInTable:
+					if len(f.Expected) != 0 {
+						t.Fatalf("not_in_table with rows: %+v", f)
+					}
+				case NoObservation:
+					if obs == nil && f.Observed != nil {
+						t.Fatalf("no_observation with an observation: %+v", f)
+					}
+				case Mismatch:
+					if obs == nil {
+						t.Fatalf("mismatch without CIM: %+v", f)
+					}
+				default:
+					t.Fatalf("verdict %q", f.Verdict)
+				}
+			}
+		}
+	})
+}

@@ -102,3 +102,28 @@ func FuzzParseObserved(f *testing.F) {
 		Evaluate([]Input{{Name: "a", Output: out, CIM: obs}}, Options{})
 	})
 }
+
+func TestObservedTargetMustBeListed(t *testing.T) {
+	out := output([]string{"A=failed", "C=ready"},
+		group("g", "A", "Stopped", "Secondary", vol("v1", 1, "v1", 11, "Stopped")),
+		group("g", "C", "Backup", "Secondary", vol("v1", 1, "v1", 21, "Synced")),
+		group("h", "A", "Stopped", "Secondary", vol("w1", 2, "w1", 12, "Stopped")),
+	)
+	const triple = "copy_state: Broken, sync_state: Broken, progress_status: Completed, role_reversed: false"
+	for _, c := range []struct{ instance, err string }{
+		{"{volume: v1, target: C, " + triple + "}", ""},
+		{"{group: g, volume: v1, target: A, " + triple + "}", ""},
+		{"{volume: v1, target: B, " + triple + "}", "f.yaml:2: target B is the target of no group"},
+		{"{group: h, volume: w1, target: C, " + triple + "}", "f.yaml:2: group h is not listed for target C"},
+	} {
+		obs, err := ParseObserved("f.yaml", []byte("instances:\n  - "+c.instance+"\n"), out)
+		switch {
+		case c.err == "" && err != nil:
+			t.Errorf("%s: %v", c.instance, err)
+		case c.err != "" && (err == nil || !strings.HasPrefix(err.Error(), c.err)):
+			t.Errorf("%s: error %v, want %q", c.instance, err, c.err)
+		case c.err == "" && obs[0].Target == "":
+			t.Errorf("%s: target not kept", c.instance)
+		}
+	}
+}

@@ -11,14 +11,17 @@ import (
 )
 
 // sampleReport: a pair in split brain, one matching volume, one mismatching
-// volume, one volume CIM does not report, one outside the tables.
+// volume, one volume CIM does not report, one outside the tables, one whose
+// CIM instance has NULLs; and a volume of the other array, whose CIM is not
+// read.
 func sampleReport() Report {
 	a := Input{Name: "A", Output: output([]string{"B=ready"},
-		group("g1", "B", "Started", "Primary", vol("v1", 1, "v1", 11, "Synced"), vol("v2", 2, "v2", 12, "Synced"), vol("v3", 3, "v3", 13, "Synced"), vol("v4", 4, "v4", 14, "Failsafe"))),
+		group("g1", "B", "Started", "Primary", vol("v1", 1, "v1", 11, "Synced"), vol("v2", 2, "v2", 12, "Synced"), vol("v3", 3, "v3", 13, "Synced"), vol("v4", 4, "v4", 14, "Failsafe"), vol("v5", 5, "v5", 15, "Synced"))),
 		CIM: []Observed{
 			{Volume: "v1", ObservedTriple: ObservedTriple{Triple: synced}},
 			{Volume: "v2", ObservedTriple: ObservedTriple{Triple: triple(expected.CopySynchronized, expected.SyncSynchronized, expected.ProgressFailingBack, false)}},
 			{Volume: "v4", ObservedTriple: ObservedTriple{Triple: synced}},
+			{Volume: "v5", ObservedTriple: ObservedTriple{Triple: synced, Null: Nulls{CopyState: true, RoleReversed: true}}},
 		}}
 	b := Input{Name: "B", Output: output([]string{"A=ready"},
 		group("g1.r1", "A", "Started", "Primary", vol("v1", 11, "v1", 1, "Synced")))}
@@ -41,7 +44,7 @@ func TestWriteJSON(t *testing.T) {
 		t.Error("conformant must be present and false")
 	}
 	for _, f := range got.Findings {
-		for _, k := range []string{"array", "group", "volume", "role", "sync_status", "target_status", "observed", "expected", "verdict"} {
+		for _, k := range []string{"array", "group", "target", "volume", "role", "sync_status", "target_status", "observed", "expected", "rows", "verdict"} {
 			if _, ok := f[k]; !ok {
 				t.Errorf("finding lacks %q: %s", k, buf.String())
 			}
@@ -50,8 +53,18 @@ func TestWriteJSON(t *testing.T) {
 			t.Error("expected must be an array, never null")
 		}
 	}
-	if string(got.Findings[2]["observed"]) != "null" {
-		t.Errorf("unreported volume: observed %s, want null", got.Findings[2]["observed"])
+	for _, i := range []int{2, 5} {
+		if string(got.Findings[i]["observed"]) != "null" {
+			t.Errorf("finding %d (not reported, not read): observed %s, want null", i, got.Findings[i]["observed"])
+		}
+	}
+	var nulls map[string]any
+	if err := json.Unmarshal(got.Findings[4]["observed"], &nulls); err != nil || nulls["copy_state"] != nil || nulls["copy_state_value"] != nil ||
+		nulls["role_reversed"] != nil || nulls["sync_state"] != "Synchronized" || nulls["sync_state_value"] != 6.0 {
+		t.Errorf("NULL fields must be null, the others as usual: %s", got.Findings[4]["observed"])
+	}
+	if rows := strings.Join(strings.Fields(string(got.Findings[0]["rows"])), ""); rows != `["T109-synced","T110-14"]` || string(got.Findings[0]["target"]) != `"B"` {
+		t.Errorf("rows %s target %s", got.Findings[0]["rows"], got.Findings[0]["target"])
 	}
 	var obs map[string]any
 	if err := json.Unmarshal(got.Findings[1]["observed"], &obs); err != nil || obs["progress_status"] != "Failing back" || obs["progress_status_value"] != 12.0 {
@@ -65,7 +78,7 @@ func TestWriteText(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
-	if len(lines) != 8 { // header, 5 volumes of A and B, 1 pair, summary
+	if len(lines) != 9 { // header, 6 volumes of A and B, 1 pair, summary
 		t.Fatalf("%d lines:\n%s", len(lines), buf.String())
 	}
 	if !strings.HasPrefix(lines[0], "VERDICT ") {
@@ -81,7 +94,8 @@ func TestWriteText(t *testing.T) {
 	if !strings.Contains(mismatch, "Synchronized/Synchronized/Failing_back*/RR=false") || strings.Contains(mismatch, "Synchronized*") {
 		t.Errorf("mismatch line does not mark exactly the differing field: %q", mismatch)
 	}
-	if !strings.Contains(buf.String(), "(not reported)") || !strings.Contains(buf.String(), "split brain") {
+	if !strings.Contains(buf.String(), "(not reported)") || !strings.Contains(buf.String(), "NULL*/Synchronized/Completed/RR=NULL*") ||
+		!strings.Contains(buf.String(), "split brain") {
 		t.Errorf("text lacks the unreported volume or the pair reason:\n%s", buf.String())
 	}
 	// Columns align: every row's OBSERVED column starts at the same offset.
@@ -91,7 +105,7 @@ func TestWriteText(t *testing.T) {
 			t.Errorf("misaligned line %q (OBSERVED at %d)", l, col)
 		}
 	}
-	if last := lines[len(lines)-1]; !strings.HasSuffix(last, "NOT CONFORMANT") || !strings.Contains(last, "2 mismatch") {
+	if last := lines[len(lines)-1]; !strings.HasSuffix(last, "NOT CONFORMANT") || !strings.Contains(last, "3 mismatch") {
 		t.Errorf("summary %q", last)
 	}
 }
@@ -105,8 +119,8 @@ func TestWriteJUnit(t *testing.T) {
 	if err := xml.Unmarshal(buf.Bytes(), &got); err != nil {
 		t.Fatalf("not XML: %v\n%s", err, buf.String())
 	}
-	// A: 4 volumes (v2, v3 fail; v4 skipped), B: 1 volume (skipped: no CIM), pair: split brain.
-	if got.Tests != 6 || got.Failures != 3 || got.Skipped != 2 || len(got.Suites) != 3 {
+	// A: 5 volumes (v2, v3, v5 fail; v4 skipped), B: 1 volume (skipped: no CIM), pair: split brain.
+	if got.Tests != 7 || got.Failures != 4 || got.Skipped != 2 || len(got.Suites) != 3 {
 		t.Errorf("counts tests=%d failures=%d skipped=%d suites=%d\n%s", got.Tests, got.Failures, got.Skipped, len(got.Suites), buf.String())
 	}
 	for _, s := range got.Suites {

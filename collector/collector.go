@@ -2,6 +2,7 @@ package collector
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"sync/atomic"
 	"time"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/threepar/rcopy-exporter/conformance"
 	"github.com/threepar/rcopy-exporter/expected"
+	"github.com/threepar/rcopy-exporter/parser"
 	"github.com/threepar/rcopy-exporter/source"
 	"github.com/threepar/rcopy-exporter/stage"
 )
@@ -28,7 +30,11 @@ type Options struct {
 	// Location converts LastSyncTime texts whose zone abbreviation is not
 	// UTC/GMT; nil converts only those.
 	Location *time.Location
-	Logger   *slog.Logger // nil: discard
+	// MaxSeries caps the answer (0: no cap): a probe whose answer would
+	// hold more series fails at stage command, like an output over
+	// max_output_bytes, instead of building it in memory.
+	MaxSeries int
+	Logger    *slog.Logger // nil: discard
 }
 
 // Collector probes one array (and module) when it is collected. Create one
@@ -70,6 +76,11 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	var listings []conformance.Listing
 	if r.Output != nil {
 		listings = conformance.Judge(r.Input(c.opts.Target), conformance.Options{Table: c.opts.Table, Strict: c.opts.Strict})
+		if n := seriesBound(r.Output, listings, c.opts.GroupsOnly); c.opts.MaxSeries > 0 && n > c.opts.MaxSeries {
+			err = fmt.Errorf("%s: the answer would hold up to %d series, more than the cap of %d (--probe.max-series)", c.opts.Target, n, c.opts.MaxSeries)
+			failed, r.Output = stage.Command, nil
+			c.opts.Logger.Warn("probe failed", "target", c.opts.Target, "stage", failed, "err", err)
+		}
 	}
 	c.up.Store(err == nil)
 	e := emitter{ch: ch, opts: c.opts}
@@ -82,6 +93,24 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		e.array(r.Output)
 		e.listings(listings, r.CIM != nil)
 	}
+}
+
+// seriesBound is an upper bound of the number of series a probe's answer
+// holds: a few per target and link; per group listing its state sets and
+// counts (at most 20) plus one per volume (a sync status word of its own);
+// per volume its fixed series plus one per expected triple.
+func seriesBound(out *parser.Output, ls []conformance.Listing, groupsOnly bool) int {
+	n := 16 + len(out.Targets) + len(out.Links)
+	for _, l := range ls {
+		n += 20 + len(l.Findings)
+		if groupsOnly {
+			continue
+		}
+		for _, f := range l.Findings {
+			n += 5 + len(f.Expected)
+		}
+	}
+	return n
 }
 
 // Up reports whether the last probe succeeded (threepar_rcopy_up 1).

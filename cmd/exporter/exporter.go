@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/pprof"
 	"sync"
 	"time"
 
@@ -40,6 +41,11 @@ type exporter struct {
 	strict        bool
 	timeoutOffset time.Duration
 	sources       sources
+	// maxSeries caps a probe's answer (collector.Options.MaxSeries).
+	maxSeries int
+	// probeSlots holds one token per probe running; a probe waits for one
+	// until its deadline (nil: no cap).
+	probeSlots chan struct{}
 
 	mu sync.RWMutex
 	st *state
@@ -59,7 +65,7 @@ func newExporter(logger *slog.Logger, configFile, tableFile string, strict bool,
 		registry: prometheus.NewRegistry(),
 		probes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: exporterNamespace, Name: "probes_total",
-			Help: "Probes served, by result: success (up 1), failure (up 0: the array or its CIM server failed), bad_request (HTTP 400).",
+			Help: "Probes served, by result: success (up 1), failure (up 0: the array or its CIM server failed), bad_request (HTTP 400), overload (HTTP 503: --probe.max-concurrent probes were running until the deadline).",
 		}, []string{"result"}),
 		reloadOK: prometheus.NewGauge(prometheus.GaugeOpts{
 			Namespace: exporterNamespace, Name: "config_last_reload_successful",
@@ -70,7 +76,7 @@ func newExporter(logger *slog.Logger, configFile, tableFile string, strict bool,
 			Help: "Time of the last successful configuration reload.",
 		}),
 	}
-	for _, r := range []string{"success", "failure", "bad_request"} {
+	for _, r := range []string{"success", "failure", "bad_request", "overload"} {
 		e.probes.WithLabelValues(r)
 	}
 	e.registry.MustRegister(
@@ -135,6 +141,21 @@ func (e *exporter) reload() error {
 	return nil
 }
 
+// serverTimeouts bound every connection of the HTTP server: a client that
+// sends its request slowly, never reads the answer or keeps an idle
+// connection open cannot hold the exporter's memory or sockets. Writes may
+// take as long as the slowest module's probe plus the time to send its
+// answer (probes set their own write deadline, so a reload that raises a
+// module's timeout is honoured); idle keep-alive connections outlive a
+// scrape interval.
+func serverTimeouts(cfg *config.Config) (readHeader, read, write, idle time.Duration) {
+	longest := config.DefaultSSHTimeout
+	for _, m := range cfg.Modules {
+		longest = max(longest, moduleTimeout(m))
+	}
+	return 10 * time.Second, 30 * time.Second, longest + answerWriteTime, 5 * time.Minute
+}
+
 // routes builds the HTTP handler.
 func (e *exporter) routes() (http.Handler, error) {
 	mux := http.NewServeMux()
@@ -146,6 +167,13 @@ func (e *exporter) routes() (http.Handler, error) {
 	})
 	mux.HandleFunc("/-/reload", e.reloadHandler)
 	mux.HandleFunc("/config", e.configHandler)
+	// Go's profiler, which the landing page links to; behind the web
+	// configuration's TLS and basic auth like every route.
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 
 	landing, err := web.NewLandingPage(web.LandingConfig{
 		Name:        "3PAR Remote Copy exporter",

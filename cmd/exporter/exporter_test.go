@@ -260,6 +260,11 @@ func TestProbeTimeout(t *testing.T) {
 		{"30", 20 * time.Second, 500 * time.Millisecond, 20 * time.Second},
 		{"0.4", 20 * time.Second, 500 * time.Millisecond, 200 * time.Millisecond},
 		{"2.5", 20 * time.Second, 0, 2500 * time.Millisecond},
+		// Huge headers are clamped, never overflow into a negative or zero
+		// deadline.
+		{"1e10", 20 * time.Second, 0, 20 * time.Second},
+		{"1e300", 20 * time.Second, 500 * time.Millisecond, 20 * time.Second},
+		{"1e-300", 20 * time.Second, 500 * time.Millisecond, 0},
 	}
 	for _, tc := range cases {
 		r := httptest.NewRequest(http.MethodGet, "/probe", nil)

@@ -36,7 +36,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	simulate := app.Flag("simulate", "Start the built-in simulated array pair (sim-a, sim-b) on 127.0.0.1 and serve it; no --config.file needed.").Bool()
 	timeoutOffset := app.Flag("timeout-offset", "Subtracted from Prometheus' scrape timeout (X-Prometheus-Scrape-Timeout-Seconds) to get the probe deadline; the module's timeout caps it.").Default("0.5s").Duration()
 	tableFile := app.Flag("table.file", "State table file of extra or overriding rows (same schema as the built-in tables).").String()
-	strict := app.Flag("strict", "Leave the tables' uncertain rows (T110-3b) out of the expected CIM values.").Bool()
+	maxConcurrent := app.Flag("probe.max-concurrent", "Probes run at once at most; a probe waits for a slot until its deadline, then answers 503 (0: no cap).").Default("128").Int()
+	maxSeries := app.Flag("probe.max-series", "Series one probe's answer may hold at most; a bigger one fails at stage command instead of being built in memory (0: no cap).").Default("500000").Int()
+	strict := app.Flag("strict", "Leave state-table rows marked uncertain (a user table may mark them) out of the expected CIM values.").Bool()
 	webFlags := kingpinflag.AddFlags(app, ":9840")
 	logConfig := &promslog.Config{Writer: stderr}
 	promslogflag.AddFlags(app, logConfig)
@@ -79,6 +81,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	src := newClientSources(logger)
 	defer src.Close()
 	e := newExporter(logger, *configFile, *tableFile, *strict, *timeoutOffset, src)
+	e.maxSeries = *maxSeries
+	if *maxConcurrent > 0 {
+		e.probeSlots = make(chan struct{}, *maxConcurrent)
+	}
 	if *configCheck {
 		if _, err := e.loadState(); err != nil {
 			fmt.Fprintf(stderr, "%s\n", err)
@@ -117,7 +123,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		logger.Error("building the landing page", "err", err)
 		return 1
 	}
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: handler}
+	srv.ReadHeaderTimeout, srv.ReadTimeout, srv.WriteTimeout, srv.IdleTimeout = serverTimeouts(e.current().cfg)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- web.ListenAndServe(srv, webFlags, logger) }()
 	select {

@@ -21,6 +21,10 @@ import (
 // scrapeTimeoutHeader is how Prometheus tells a target its scrape timeout.
 const scrapeTimeoutHeader = "X-Prometheus-Scrape-Timeout-Seconds"
 
+// answerWriteTime is how long sending an answer may take after the probe's
+// deadline (a 2400-volume answer is about 100 KB gzipped).
+var answerWriteTime = 30 * time.Second
+
 // probeTarget is a /probe request resolved against the configuration.
 type probeTarget struct {
 	name       string // as given in target=
@@ -77,26 +81,26 @@ func isDNSName(s string) bool {
 // probeTimeout works like blackbox_exporter's: Prometheus' scrape timeout
 // (header) minus the offset, capped by the module's timeout. When the offset
 // would leave nothing, half the scrape timeout is used, so that the answer
-// still arrives before Prometheus gives up.
+// still arrives before Prometheus gives up. The arithmetic is done in float
+// seconds and clamped to the module's timeout before it becomes a Duration:
+// a header of 1e10 seconds must not overflow.
 func probeTimeout(r *http.Request, moduleTimeout, offset time.Duration) (time.Duration, error) {
-	timeout := moduleTimeout
 	v := r.Header.Get(scrapeTimeoutHeader)
 	if v == "" {
-		return timeout, nil
+		return moduleTimeout, nil
 	}
 	secs, err := strconv.ParseFloat(v, 64)
 	if err != nil || secs <= 0 || math.IsInf(secs, 0) || math.IsNaN(secs) {
 		return 0, &badRequest{fmt.Sprintf("bad %s header %q: want a positive number of seconds", scrapeTimeoutHeader, v)}
 	}
-	scrape := time.Duration(secs * float64(time.Second))
-	budget := scrape - offset
+	budget := secs - offset.Seconds()
 	if budget <= 0 {
-		budget = scrape / 2
+		budget = secs / 2
 	}
-	if timeout <= 0 || budget < timeout {
-		timeout = budget
+	if moduleTimeout > 0 && budget >= moduleTimeout.Seconds() {
+		return moduleTimeout, nil
 	}
-	return timeout, nil
+	return time.Duration(budget * float64(time.Second)), nil
 }
 
 // probeHandler serves /probe the blackbox_exporter way: the target's
@@ -123,6 +127,20 @@ func (e *exporter) probeHandler(w http.ResponseWriter, r *http.Request) {
 func (e *exporter) probe(w http.ResponseWriter, r *http.Request, st *state, pt probeTarget, timeout time.Duration) {
 	ctx, cancel := context.WithTimeout(r.Context(), timeout)
 	defer cancel()
+	// The answer must be written within the probe's deadline plus the time
+	// to send it: a client that never reads cannot pin it in memory.
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(timeout + answerWriteTime))
+	if e.probeSlots != nil {
+		select {
+		case e.probeSlots <- struct{}{}:
+			defer func() { <-e.probeSlots }()
+		case <-ctx.Done():
+			e.probes.WithLabelValues("overload").Inc()
+			e.logger.Warn("probe not run: too many probes at once", "target", pt.name, "max", cap(e.probeSlots))
+			http.Error(w, fmt.Sprintf("too many probes at once (--probe.max-concurrent=%d)", cap(e.probeSlots)), http.StatusServiceUnavailable)
+			return
+		}
+	}
 	logger := e.logger.With("module", pt.moduleName) // the collector adds the target
 	c := collector.New(ctx, collector.Options{
 		Target:     pt.name,
@@ -130,6 +148,7 @@ func (e *exporter) probe(w http.ResponseWriter, r *http.Request, st *state, pt p
 		Table:      st.table,
 		Strict:     e.strict,
 		GroupsOnly: !pt.module.VolumeMetrics,
+		MaxSeries:  e.maxSeries,
 		Location:   pt.module.Location,
 		Logger:     logger,
 	})

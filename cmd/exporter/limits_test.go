@@ -1,0 +1,128 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+)
+
+// A probe waits for a slot while --probe.max-concurrent probes run, and
+// answers 503 when its deadline passes first.
+func TestProbeConcurrencyCap(t *testing.T) {
+	hanging := &fakeRunner{hang: true}
+	te := newTestExporter(t, map[string]*fakeRunner{"10.0.0.1:22": hanging})
+	te.e.probeSlots = make(chan struct{}, 1)
+	// The first probe hangs until its client goes away (end of the test).
+	ctx, cancel := context.WithCancel(context.Background())
+	first := make(chan error, 1)
+	go func() {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, te.srv.URL+"/probe?target=array-a", nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+		first <- err
+	}()
+	defer func() {
+		cancel()
+		<-first
+	}()
+	// Wait until the first probe holds the only slot.
+	for len(te.e.probeSlots) == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	code, body := te.get(t, "/probe?target=array-a", http.Header{scrapeTimeoutHeader: {"1"}})
+	if code != http.StatusServiceUnavailable || !strings.Contains(body, "--probe.max-concurrent=1") {
+		t.Errorf("second probe: HTTP %d %q, want 503 naming the cap", code, body)
+	}
+	if n := testutil.ToFloat64(te.e.probes.WithLabelValues("overload")); n != 1 {
+		t.Errorf("overload probes %v, want 1", n)
+	}
+	select {
+	case err := <-first:
+		t.Errorf("the first probe ended early (%v)", err)
+	default:
+	}
+}
+
+// An answer bigger than --probe.max-series is not built: up 0, stage
+// command, one log line saying why.
+func TestProbeSeriesCap(t *testing.T) {
+	te := newTestExporter(t, nil)
+	te.e.maxSeries = 50
+	_, body := te.get(t, "/probe?target=array-a", nil)
+	if !strings.Contains(body, "\nthreepar_rcopy_up 0\n") || !strings.Contains(body, `threepar_rcopy_scrape_error{stage="command"} 1`) ||
+		strings.Contains(body, "threepar_rcopy_group_info") {
+		t.Errorf("want up 0 at stage command and no group series:\n%s", body)
+	}
+	if !strings.Contains(te.logs.String(), "more than the cap of 50 (--probe.max-series)") {
+		t.Errorf("log does not say why:\n%s", te.logs.String())
+	}
+	te.e.maxSeries = 0
+	if _, body := te.get(t, "/probe?target=array-a", nil); !strings.Contains(body, "\nthreepar_rcopy_up 1\n") {
+		t.Error("without the cap the same probe fails")
+	}
+}
+
+// A client that asks for a big answer and never reads it does not hold the
+// probe: the write deadline ends it.
+func TestProbeWriteDeadline(t *testing.T) {
+	healthy, err := os.ReadFile("../../collector/testdata/healthy-primary.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// About 40,000 volumes: an answer of tens of MB, far more than the
+	// socket buffers hold.
+	var big bytes.Buffer
+	big.Write(healthy)
+	for g := range 2000 {
+		fmt.Fprintf(&big, "\nName Target Status Role Mode Options\ng%04d sim-b Started Primary Sync\n  LocalVV ID RemoteVV ID SyncStatus LastSyncTime\n", g)
+		for v := range 20 {
+			fmt.Fprintf(&big, "  g%04d.%02d %d g%04d.%02d %d Synced NA\n", g, v, 1000+g*20+v, g, v, 90000+g*20+v)
+		}
+	}
+	te := newTestExporter(t, map[string]*fakeRunner{"10.0.0.1:22": {out: big.Bytes()}})
+	old := answerWriteTime
+	answerWriteTime = 200 * time.Millisecond
+	t.Cleanup(func() { answerWriteTime = old })
+
+	conn, err := net.Dial("tcp", strings.TrimPrefix(te.srv.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	// No Accept-Encoding: the uncompressed text answer, tens of MB.
+	fmt.Fprintf(conn, "GET /probe?target=array-a HTTP/1.1\r\nHost: x\r\n%s: 5\r\n\r\n", scrapeTimeoutHeader)
+	// The handler returns (and counts the probe) although nothing is read.
+	deadline := time.Now().Add(60 * time.Second)
+	for testutil.ToFloat64(te.e.probes.WithLabelValues("success")) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the probe is still writing to a client that does not read")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestServerTimeouts(t *testing.T) {
+	te := newTestExporter(t, nil)
+	readHeader, read, write, idle := serverTimeouts(te.e.current().cfg)
+	// testConfig's slowest module has a 60s SSH timeout.
+	if readHeader <= 0 || read <= 0 || idle <= 0 || write != 60*time.Second+answerWriteTime {
+		t.Errorf("timeouts %s %s %s %s", readHeader, read, write, idle)
+	}
+}
+
+func TestProfilerServed(t *testing.T) {
+	te := newTestExporter(t, nil)
+	if code, body := te.get(t, "/debug/pprof/", nil); code != http.StatusOK || !strings.Contains(body, "heap") {
+		t.Errorf("/debug/pprof/: HTTP %d", code)
+	}
+}

@@ -16,6 +16,8 @@ import (
 
 	"github.com/alecthomas/kingpin/v2"
 	"github.com/prometheus/common/version"
+
+	"github.com/threepar/rcopy-exporter/internal/buildinfo"
 )
 
 // Exit statuses, part of the command-line contract (DESIGN.md).
@@ -57,6 +59,7 @@ func main() {
 // run is main without the process: tests call it in-process.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	app := kingpin.New("checker", "Check HP 3PAR Remote Copy states against the vendor's CIM state tables.")
+	buildinfo.Fill()
 	app.Version(version.Print("checker"))
 	app.HelpFlag.Short('h')
 	app.UsageWriter(stdout)

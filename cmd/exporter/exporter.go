@@ -183,7 +183,9 @@ func (e *exporter) routes() (http.Handler, error) {
 			Action: "/probe",
 			Inputs: []web.LandingFormInput{
 				{Label: "Target", Type: "text", Name: "target", Placeholder: "array name or host[:port]"},
-				{Label: "Module", Type: "text", Name: "module", Placeholder: "default", Value: config.DefaultModuleName},
+				// Empty unless the user types one: a configured target's own
+				// module applies when the probe names none.
+				{Label: "Module", Type: "text", Name: "module", Placeholder: "the target's own, or default"},
 			},
 		},
 		Links: []web.LandingLinks{

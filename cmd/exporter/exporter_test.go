@@ -184,6 +184,7 @@ func TestProbeBadRequests(t *testing.T) {
 		{"?target=bad/name", "neither a name under targets"},
 		{"?target=host:99999", "neither a name under targets"},
 		{"?target=bad!name", "neither a name under targets"},
+		{"?target=arary-a", `unknown target "arary-a" (configured: array-a, array-b;`},
 	} {
 		code, body := te.get(t, "/probe"+tc.query, nil)
 		if code != http.StatusBadRequest || !strings.Contains(body, tc.want) {
@@ -194,7 +195,7 @@ func TestProbeBadRequests(t *testing.T) {
 		t.Errorf("bad timeout header: %d, want 400", code)
 	}
 	_, metrics := te.get(t, "/metrics", nil)
-	if !strings.Contains(metrics, `threepar_rcopy_exporter_probes_total{result="bad_request"} 9`) {
+	if !strings.Contains(metrics, `threepar_rcopy_exporter_probes_total{result="bad_request"} 10`) {
 		t.Errorf("bad requests not counted:\n%s", grep(metrics, "probes_total"))
 	}
 }
@@ -395,6 +396,11 @@ func TestOtherRoutes(t *testing.T) {
 	code, body := te.get(t, "/", nil)
 	if code != http.StatusOK || !strings.Contains(body, `action="/probe"`) || !strings.Contains(body, `name="target"`) {
 		t.Errorf("landing page lacks the probe form: %d\n%s", code, body)
+	}
+	// The form sends no module unless the user types one, so that a
+	// configured target's own module applies.
+	if i := strings.Index(body, `name="module"`); i < 0 || strings.Contains(body[max(0, i-200):min(len(body), i+200)], `value="default"`) {
+		t.Errorf("the module field is missing or pre-filled:\n%s", body)
 	}
 	te.get(t, "/probe?target=array-a", nil)
 	_, metrics := te.get(t, "/metrics", nil)

@@ -126,3 +126,15 @@ func TestProfilerServed(t *testing.T) {
 		t.Errorf("/debug/pprof/: HTTP %d", code)
 	}
 }
+
+// Built from source without release ldflags, --version still names a
+// version (the module's, or devel).
+func TestVersionFromBuildInfo(t *testing.T) {
+	var out bytes.Buffer
+	if code := run([]string{"--version"}, &out, &out); code != 0 {
+		t.Fatalf("exit %d: %s", code, out.String())
+	}
+	if !strings.Contains(out.String(), "rcopy_exporter, version ") || strings.Contains(out.String(), "version  (") {
+		t.Errorf("--version: %q", out.String())
+	}
+}

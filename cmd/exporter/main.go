@@ -17,6 +17,8 @@ import (
 	"github.com/prometheus/common/version"
 	"github.com/prometheus/exporter-toolkit/web"
 	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
+
+	"github.com/threepar/rcopy-exporter/internal/buildinfo"
 )
 
 const programName = "rcopy_exporter"
@@ -42,6 +44,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	webFlags := kingpinflag.AddFlags(app, ":9840")
 	logConfig := &promslog.Config{Writer: stderr}
 	promslogflag.AddFlags(app, logConfig)
+	buildinfo.Fill()
 	app.Version(version.Print(programName))
 	app.HelpFlag.Short('h')
 

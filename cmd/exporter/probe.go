@@ -7,6 +7,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -42,8 +43,9 @@ func (e *badRequest) Error() string { return e.msg }
 // settings (config.Resolve: a name from the config's targets brings its
 // address and module, an explicit module= overrides the latter; anything
 // else must be HOST[:PORT] and uses module= or "default"). A HOST that is
-// neither an IP address nor a DNS name is refused here rather than failing
-// later as a connect error: it is a typo, not an array fault.
+// neither an IP address nor a DNS name, or a bare word (no dot, no port)
+// that is no configured name, is refused here rather than failing later as
+// a connect error: it is a typo, not an array fault.
 func resolveTarget(cfg *config.Config, target, moduleParam string) (probeTarget, error) {
 	if target == "" {
 		return probeTarget{}, &badRequest{"missing parameter target (a name from the config's targets or HOST[:PORT])"}
@@ -53,11 +55,35 @@ func resolveTarget(cfg *config.Config, target, moduleParam string) (probeTarget,
 		return probeTarget{}, &badRequest{err.Error()}
 	}
 	if _, named := cfg.Targets[target]; !named {
-		if host := config.Host(address); net.ParseIP(host) == nil && !isDNSName(host) {
+		host := config.Host(address)
+		if net.ParseIP(host) == nil && !isDNSName(host) {
 			return probeTarget{}, &badRequest{fmt.Sprintf("target %q is neither a name under targets: nor HOST[:PORT]", target)}
+		}
+		// A bare word is a mistyped target name far more often than a
+		// host to look up in DNS: say so, rather than fail to resolve it.
+		if _, _, err := net.SplitHostPort(target); err != nil && net.ParseIP(host) == nil && !strings.Contains(host, ".") {
+			return probeTarget{}, &badRequest{fmt.Sprintf("unknown target %q (configured: %s; a host name needs a dot or :PORT)", target, targetNames(cfg))}
 		}
 	}
 	return probeTarget{name: target, address: address, moduleName: m.Name, module: m}, nil
+}
+
+// targetNames lists the configured target names for a message, a few at
+// most.
+func targetNames(cfg *config.Config) string {
+	names := make([]string, 0, len(cfg.Targets))
+	for n := range cfg.Targets {
+		names = append(names, n)
+	}
+	if len(names) == 0 {
+		return "none"
+	}
+	slices.Sort(names)
+	const shown = 10
+	if len(names) > shown {
+		return strings.Join(names[:shown], ", ") + fmt.Sprintf(" and %d more", len(names)-shown)
+	}
+	return strings.Join(names, ", ")
 }
 
 // isDNSName reports whether s is a syntactically valid host name.

@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/common/version"
 
 	"github.com/threepar/rcopy-exporter/fakearray"
+	"github.com/threepar/rcopy-exporter/internal/buildinfo"
 )
 
 const programName = "fakearray"
@@ -44,6 +45,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, started f
 	delay := app.Flag("transition-delay", "How long failover, recover, restore and resyncs take (default: the scenario's, built-in 2s).").Duration()
 	logConfig := &promslog.Config{Writer: stderr}
 	promslogflag.AddFlags(app, logConfig)
+	buildinfo.Fill()
 	app.Version(version.Print(programName))
 	app.HelpFlag.Short('h')
 

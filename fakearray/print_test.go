@@ -71,7 +71,11 @@ func TestPrintRoundTrip(t *testing.T) {
 		}
 	}
 	check("healthy")
+	s.CutLinks("AlletraMP_E18U31", "b", 1, true)
+	s.NextTransition()
+	check("one link down")
 	s.LinkDown("AlletraMP_E18U31", "b")
+	s.FinishTransitions()
 	check("links down")
 	s.ArrayDown("AlletraMP_E18U31")
 	mustExec(t, s, "b", "setrcopygroup failover -f zz_rc_test_rcg.r188150")

@@ -114,6 +114,10 @@ type CIMEntry struct {
 // target is ready.
 var manualAnswers = []CIMEntry{
 	// Table 109 (p.130), keyed by the volume's SyncStatus; both natural roles.
+	// Table 110's rows after a restore is done (T110-13, T110-14) give the
+	// Synced values in the natural roles too; they are listed with Synced
+	// (a synced group whose target failed has stopped: Synced is always
+	// seen with the target ready).
 	m(rolePrimary, syncNew, LinkUp, "", copyInitialized, syncStateResyncInProgress, progressRequiresActivate, false, "T109-new", "Table 109: New"),
 	m(roleSecondary, syncNew, LinkUp, "", copyInitialized, syncStateResyncInProgress, progressRequiresActivate, false, "T109-new", "Table 109: New"),
 	m(rolePrimary, syncSyncing, LinkUp, "", copyUnsynchronized, syncStateResyncInProgress, progressSynchronizing, false, "T109-syncing", "Table 109: Syncing"),
@@ -157,10 +161,6 @@ var manualAnswers = []CIMEntry{
 		"Table 110: Secondary after setrcopygroup restore is issued on it: Primary-Rev/Synced Synchronized Synchronized Failing Back"),
 	m(roleSecondaryRev, syncSynced, LinkAny, "restore", copySynchronized, syncStateSynchronized, progressFailingBack, true, "T110-12",
 		"Table 110: Primary after setrcopygroup restore is issued on the secondary: Secondary-Rev/Synced Synchronized Synchronized Failing Back"),
-	m(roleSecondary, syncSynced, LinkAny, "", copySynchronized, syncStateSynchronized, progressCompleted, false, "T110-13",
-		"Table 110: Secondary after setrcopygroup restore is done: Secondary/Synced Synchronized Synchronized Completed"),
-	m(rolePrimary, syncSynced, LinkAny, "", copySynchronized, syncStateSynchronized, progressCompleted, false, "T110-14",
-		"Table 110: Primary after setrcopygroup restore is done: Primary/Synced Synchronized Synchronized Completed"),
 }
 
 // defaultChoices are the simulator's own answers for states it can reach

@@ -44,28 +44,29 @@ type opResult struct {
 // legsFor picks the legs of member mb an operation applies to.
 func (s *Sim) legsFor(mb *member, op groupOp) ([]*end, error) {
 	var ends []*end
+	targets := 0
 	for _, l := range mb.g.legs {
 		e := l.endOn(mb.array)
 		if e == nil || e.m != mb {
 			continue
 		}
-		peerName := e.peer().m.array.cfg.Name
-		if op.target != "" && peerName != op.target {
+		targets++
+		if op.target != "" && e.peer().m.array.cfg.Name != op.target {
 			continue
 		}
 		if l.backup() && op.target == "" {
-			continue // the standby leg is not operated on without naming it
+			continue // the standby leg is operated on only by naming it
 		}
 		ends = append(ends, e)
+	}
+	if drOps[op.name] && op.target == "" && targets > 1 {
+		return nil, fmt.Errorf("%s: group %s has %d targets; name one with -t <target>", errMultiTargets, mb.name, targets)
 	}
 	if len(ends) == 0 {
 		if op.target != "" {
 			return nil, fmt.Errorf("group %s has no target %s", mb.name, op.target)
 		}
 		return nil, fmt.Errorf("group %s has no active target", mb.name)
-	}
-	if drOps[op.name] && len(ends) > 1 {
-		return nil, fmt.Errorf("%s: group %s replicates to %d targets; name one with -t <target>", errMultiTargets, mb.name, len(ends))
 	}
 	return ends, nil
 }

@@ -81,7 +81,7 @@ func (s *Sim) groupCommand(a *simArray, op groupOp, name string) (opResult, erro
 	}
 	mb := a.byLocal[name]
 	if mb == nil {
-		return opResult{}, fmt.Errorf("Remote Copy group %s does not exist", name)
+		return opResult{}, fmt.Errorf("group %s does not exist on this system", name)
 	}
 	ends, err := s.legsFor(mb, op)
 	if err != nil {

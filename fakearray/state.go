@@ -124,15 +124,12 @@ type leg struct {
 	g    *group
 	ends [2]*end // ends[0]: the natural source (sync secondary for a standby leg)
 	link *pairLink
-	// periodic legs resync every period; syncing a volume takes the
-	// transition delay, a periodic resync resync (0: at once).
+	// periodic legs resync every period; a periodic resync takes resync
+	// (0: at once), any other sync the transition delay.
 	periodic bool
 	period   time.Duration
 	resync   time.Duration
-	// standby: the Synchronous Long Distance leg between the two
-	// secondaries; inactive (Status Backup) in normal operation.
-	standby bool
-	vols    []*volume
+	vols     []*volume
 
 	// op is a setrcopygroup operation running on the leg ("failover",
 	// "recover", "restore"), opEnd the end it was issued on.

@@ -206,6 +206,8 @@ func FuzzParseScenario(f *testing.F) {
 	f.Add([]byte("generate: {arrays: 3, groups_per_pair: 2, volumes_per_group: 2}\n"))
 	f.Add([]byte("arrays:\n  - {name: a, system_id: 1, users: [{name: u, password: p}]}\n"))
 	f.Add([]byte("transition_delay: -1s\ntime_zone: Nowhere/City\n"))
+	f.Add([]byte(trio + "groups:\n  - {name: g, primary: a, secondary: b, mode: sync, long_distance: {secondary: c}, volumes: [{name: v, long_distance_id: 3, status: Stale}]}\n" +
+		"cim_outside_tables:\n  - {role: Primary, sync_status: Stopped, target_status: failed, copy_state: 8, sync_state: 14, progress_status: 3}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		sc, err := ParseScenario(data, "fuzz.yml")
 		if err != nil {

@@ -105,6 +105,7 @@ func TestAlertsThroughPrometheus(t *testing.T) {
 	// The natural primary is lost, the secondary fails over, and the
 	// primary comes back still claiming Primary (fault split-brain).
 	must(t, sim.ArrayDown(primaryArray))
+	sim.FinishTransitions() // sim-b's target fails (link timeouts)
 	cli(t, sim, secondaryArray, "setrcopygroup failover -f "+dbGroupOnB)
 	sim.FinishTransitions()
 	must(t, sim.InjectFault(primaryArray, fakearray.FaultSplitBrain))

@@ -10,7 +10,10 @@
 // lays a user's rows of the same schema over them. Table.Match is the rule
 // "Which rows apply to an observation": it answers from an index built when
 // the table is loaded, so the exporter can call it for every volume of every
-// scrape. Rows marked uncertain (T110-3b) are left out when strict is set.
+// scrape. Each row carries its link condition (target status failed, ready
+// or any); an unknown target status matches all of them. Rows marked
+// uncertain (none in the built-in tables; a user table may mark some) are
+// left out when strict is set.
 // Conforms tests an observed Triple against rows; PairRoles judges the roles
 // of the two arrays of a pair.
 //

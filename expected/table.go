@@ -50,8 +50,11 @@ func (ws Words) Contains(s string) bool {
 }
 
 // MatchKeys are the showrcopy facts a row applies to. Each empty key matches
-// any value. GroupStatus is exclusive: a group whose status some row names
-// matches only the rows naming it (see Table.Match).
+// any value. TargetStatus is the row's link condition: failed (link down),
+// ready (link up) or any (the word AnyTarget, or absent); an observation
+// whose target status is unknown matches every link condition. GroupStatus
+// is exclusive: a group whose status some row names matches only the rows
+// naming it (see Table.Match).
 type MatchKeys struct {
 	Role         Words `yaml:"role" json:"role,omitempty"`
 	SyncStatus   Words `yaml:"sync_status" json:"sync_status,omitempty"`
@@ -68,8 +71,9 @@ type Row struct {
 	Array string // ArrayPrimary, ArraySecondary or ArrayEither
 	Match MatchKeys
 	Triple
-	// Uncertain rows come from text that cannot be read with certainty
-	// (T110-3b); a strict check leaves them out.
+	// Uncertain rows come from text that cannot be read with certainty; a
+	// strict check leaves them out. The built-in tables have none since
+	// T110-3b was read with the manual's prose; a user table may mark rows.
 	Uncertain bool
 	Note      string
 	Source    Source
@@ -118,9 +122,21 @@ type Observation struct {
 	GroupStatus  string // the group's Status (Started, Stopped, Backup, ...)
 }
 
-// TargetUnknown is the target status that rows name for "the output had no
-// target section"; an Observation's empty TargetStatus means the same.
+// TargetUnknown is the target status of an observation whose output had no
+// target section; an Observation's empty TargetStatus means the same. It
+// matches every row whatever its link condition: nothing is known about
+// the link, so nothing is excluded.
 const TargetUnknown = "unknown"
+
+// AnyTarget is the link condition of a row that applies whatever the
+// target status (the same as leaving target_status out).
+const AnyTarget = "any"
+
+// Link conditions of the reference ("Which rows apply to an observation").
+const (
+	TargetReady  = "ready"  // link up
+	TargetFailed = "failed" // link down
+)
 
 // Table is a validated set of rows with a precomputed match index. It is
 // immutable and safe for concurrent use.
@@ -194,6 +210,9 @@ func newTable(rows []Row) *Table {
 	t.rowKeys = make([][4][]int, len(rows))
 	for i, r := range rows {
 		for d, ws := range r.Match.keys() {
+			if d == 2 && r.Match.anyTarget() {
+				continue // no link condition
+			}
 			for _, w := range ws {
 				t.rowKeys[i][d] = append(t.rowKeys[i][d], t.dims[d].lookup(w))
 			}
@@ -237,12 +256,22 @@ func newTable(rows []Row) *Table {
 }
 
 func (m MatchKeys) keys() [4]Words {
-	return [4]Words{m.Role, m.SyncStatus, m.TargetStatus, m.GroupStatus}
+	ts := m.TargetStatus
+	if m.anyTarget() {
+		ts = nil
+	}
+	return [4]Words{m.Role, m.SyncStatus, ts, m.GroupStatus}
+}
+
+// anyTarget reports whether the row has no link condition.
+func (m MatchKeys) anyTarget() bool {
+	return len(m.TargetStatus) == 0 || (len(m.TargetStatus) == 1 && strings.EqualFold(strings.TrimSpace(m.TargetStatus[0]), AnyTarget))
 }
 
 // scan is the matching rule itself, on dimension indexes.
 func (t *Table) scan(at [4]int, strict bool) []Row {
 	var out []Row
+	unknownTarget := at[2] == t.dims[2].lookup(TargetUnknown)
 	for i, r := range t.rows {
 		if strict && r.Uncertain {
 			continue
@@ -252,6 +281,9 @@ func (t *Table) scan(at [4]int, strict bool) []Row {
 			if d == 3 && len(named) == 0 && t.claimedGroups[at[3]] {
 				ok = false // a claimed group status matches only rows naming it
 				break
+			}
+			if d == 2 && unknownTarget {
+				continue // an unknown target status excludes no link condition
 			}
 			if len(named) > 0 && (at[d] == 0 || !slices.Contains(named, at[d])) {
 				ok = false
@@ -266,12 +298,13 @@ func (t *Table) scan(at [4]int, strict bool) []Row {
 }
 
 // Match returns the rows that apply to an observation, following the
-// reference's "Which rows apply to an observation": the union of the Table
-// 110 rows matching Role/SyncStatus exactly, the Table 109 rows when the
-// role is natural and the target is ready or unknown, and for a group in
-// Backup status the Synchronous Long Distance row only. strict leaves
-// uncertain rows out. An empty result means the combination is not in the
-// tables.
+// reference's "Which rows apply to an observation" (link-aware): the rows
+// whose role, sync status and link condition (target status failed, ready
+// or any) cover the observation, a target status "unknown" (or "")
+// matching every link condition; a group in Backup status gets only the
+// rows naming Backup (the Synchronous Long Distance row, with role
+// Secondary). strict leaves uncertain rows out. An empty result means the
+// combination is not in the tables.
 //
 // Match is cheap (a few map lookups, no allocation for the spellings the
 // table uses) and the returned slice is shared: callers must not modify it.
@@ -294,6 +327,12 @@ func (t *Table) Match(o Observation, strict bool) []Row {
 	}
 	return t.index[i]
 }
+
+// KnownRoles returns the roles some row names, in table order.
+func (t *Table) KnownRoles() []string { return slices.Clone(t.dims[0].values[1:]) }
+
+// KnownSyncStatuses returns the sync statuses some row names, in table order.
+func (t *Table) KnownSyncStatuses() []string { return slices.Clone(t.dims[1].values[1:]) }
 
 // Row returns the row with the given id.
 func (t *Table) Row(id string) (Row, bool) {
@@ -423,12 +462,15 @@ func parseRows(name string, data []byte) (rows []Row, err error) {
 		case rf.RoleReversed == nil:
 			return nil, bad("row %s: role_reversed missing", id)
 		}
-		for _, ws := range rf.Match.keys() {
+		for _, ws := range [4]Words{rf.Match.Role, rf.Match.SyncStatus, rf.Match.TargetStatus, rf.Match.GroupStatus} {
 			for _, w := range ws {
 				if strings.TrimSpace(w) == "" {
 					return nil, bad("row %s: empty word in match", id)
 				}
 			}
+		}
+		if len(rf.Match.TargetStatus) > 1 && slices.ContainsFunc(rf.Match.TargetStatus, func(w string) bool { return strings.EqualFold(strings.TrimSpace(w), AnyTarget) }) {
+			return nil, bad("row %s: target_status %q: %q stands alone (it means any status)", id, strings.Join(rf.Match.TargetStatus, ", "), AnyTarget)
 		}
 		seen[id] = max(lineOf(i), 1)
 		rows = append(rows, Row{

@@ -13,39 +13,41 @@ import (
 )
 
 // reference is Table 109, the SLD row and Table 110 typed in again from
-// reference/cim-remote-copy.md, independently of tables.yaml, so that a
-// transcription slip in either shows up here.
+// the reference notes (cim-remote-copy.md), independently of tables.yaml,
+// so that a transcription slip in either shows up here. link is the row's
+// link condition per the revised "Which rows apply to an observation":
+// failed (link down), ready (link up) or any.
 var reference = []struct {
-	id, table, array, role, sync string
-	cs                           CopyState
-	ss                           SyncState
-	ps                           ProgressStatus
-	reversed, uncertain          bool
+	id, table, array, role, sync, link string
+	cs                                 CopyState
+	ss                                 SyncState
+	ps                                 ProgressStatus
+	reversed                           bool
 }{
-	{"T109-new", "109", "either", "Primary", "New", 2, 5, 19, false, false},
-	{"T109-syncing", "109", "either", "Secondary", "Syncing", 3, 5, 6, false, false},
-	{"T109-synced", "109", "either", "Primary", "Synced", 4, 6, 2, false, false},
-	{"T109-notsynced", "109", "either", "Secondary", "NotSynced", 5, 12, 2, false, false},
-	{"T109-stale", "109", "either", "Primary", "Stale", 13, 12, 2, false, false},
-	{"T109-stopped", "109", "either", "Primary", "Stopped", 8, 14, 3, false, false},
-	{"SLD-backup", "SLD", "secondary", "Secondary", "Synced", 2, 2, 3, false, false},
-	{"T110-1", "110", "secondary", "Secondary", "Stopped", 5, 12, 2, false, false},
-	{"T110-2", "110", "secondary", "Primary-Rev", "Stopped", 10, 12, 11, true, false},
-	{"T110-3", "110", "secondary", "Primary-Rev", "Stopped", 10, 12, 2, true, false},
-	{"T110-3b", "110", "secondary", "Primary-Rev", "Stopped", 5, 12, 2, true, true},
-	{"T110-4", "110", "primary", "Secondary-Rev", "Stopped", 5, 12, 2, true, false},
-	{"T110-5", "110", "secondary", "Primary-Rev", "Syncing", 3, 10, 8, true, false},
-	{"T110-6", "110", "primary", "Secondary-Rev", "Syncing", 3, 10, 8, true, false},
-	{"T110-7", "110", "secondary", "Primary-Rev", "Synced", 4, 6, 2, true, false},
-	{"T110-8", "110", "secondary", "Primary-Rev", "Stopped", 10, 12, 2, true, false},
-	{"T110-9", "110", "primary", "Secondary-Rev", "Synced", 4, 6, 2, true, false},
-	{"T110-10", "110", "primary", "Secondary-Rev", "Stopped", 10, 12, 2, true, false},
-	{"T110-11", "110", "secondary", "Primary-Rev", "Synced", 4, 6, 12, true, false},
-	{"T110-12", "110", "primary", "Secondary-Rev", "Synced", 4, 6, 12, true, false},
-	{"T110-13", "110", "secondary", "Secondary", "Synced", 4, 6, 2, false, false},
-	{"T110-14", "110", "primary", "Primary", "Synced", 4, 6, 2, false, false},
-	{"T110-15", "110", "secondary", "Primary-Rev", "Synced", 4, 6, 2, true, false},
-	{"T110-16", "110", "primary", "Secondary-Rev", "Synced", 4, 6, 2, true, false},
+	{"T109-new", "109", "either", "Primary", "New", "ready", 2, 5, 19, false},
+	{"T109-syncing", "109", "either", "Secondary", "Syncing", "ready", 3, 5, 6, false},
+	{"T109-synced", "109", "either", "Primary", "Synced", "ready", 4, 6, 2, false},
+	{"T109-notsynced", "109", "either", "Secondary", "NotSynced", "ready", 5, 12, 2, false},
+	{"T109-stale", "109", "either", "Primary", "Stale", "ready", 13, 12, 2, false},
+	{"T109-stopped", "109", "either", "Primary", "Stopped", "ready", 8, 14, 3, false},
+	{"SLD-backup", "SLD", "secondary", "Secondary", "Synced", "any", 2, 2, 3, false},
+	{"T110-1", "110", "secondary", "Secondary", "Stopped", "failed", 5, 12, 2, false},
+	{"T110-2", "110", "secondary", "Primary-Rev", "Stopped", "failed", 10, 12, 11, true},
+	{"T110-3", "110", "secondary", "Primary-Rev", "Stopped", "failed", 10, 12, 2, true},
+	{"T110-3b", "110", "secondary", "Primary-Rev", "Stopped", "ready", 5, 12, 2, true},
+	{"T110-4", "110", "primary", "Secondary-Rev", "Stopped", "ready", 5, 12, 2, true},
+	{"T110-5", "110", "secondary", "Primary-Rev", "Syncing", "any", 3, 10, 8, true},
+	{"T110-6", "110", "primary", "Secondary-Rev", "Syncing", "any", 3, 10, 8, true},
+	{"T110-7", "110", "secondary", "Primary-Rev", "Synced", "any", 4, 6, 2, true},
+	{"T110-8", "110", "secondary", "Primary-Rev", "Stopped", "failed", 10, 12, 2, true},
+	{"T110-9", "110", "primary", "Secondary-Rev", "Synced", "any", 4, 6, 2, true},
+	{"T110-10", "110", "primary", "Secondary-Rev", "Stopped", "failed", 10, 12, 2, true},
+	{"T110-11", "110", "secondary", "Primary-Rev", "Synced", "any", 4, 6, 12, true},
+	{"T110-12", "110", "primary", "Secondary-Rev", "Synced", "any", 4, 6, 12, true},
+	{"T110-13", "110", "secondary", "Secondary", "Synced", "any", 4, 6, 2, false},
+	{"T110-14", "110", "primary", "Primary", "Synced", "any", 4, 6, 2, false},
+	{"T110-15", "110", "secondary", "Primary-Rev", "Synced", "any", 4, 6, 2, true},
+	{"T110-16", "110", "primary", "Secondary-Rev", "Synced", "any", 4, 6, 2, true},
 }
 
 func TestDefaultTableIsTheReference(t *testing.T) {
@@ -60,32 +62,62 @@ func TestDefaultTableIsTheReference(t *testing.T) {
 			continue
 		}
 		want := Triple{ref.cs, ref.ss, ref.ps, ref.reversed}
-		if r.Triple != want || r.Table != ref.table || r.Array != ref.array || r.Uncertain != ref.uncertain {
-			t.Errorf("row %s = %v table %s array %s uncertain %t; want %v table %s array %s uncertain %t",
-				ref.id, r.Triple, r.Table, r.Array, r.Uncertain, want, ref.table, ref.array, ref.uncertain)
+		if r.Triple != want || r.Table != ref.table || r.Array != ref.array || r.Uncertain {
+			t.Errorf("row %s = %v table %s array %s uncertain %t; want %v table %s array %s, not uncertain",
+				ref.id, r.Triple, r.Table, r.Array, r.Uncertain, want, ref.table, ref.array)
 		}
-		if r.Event == "" || r.Source.Edition == "" || r.Source.Table == "" {
+		if r.Event == "" || r.Source.Edition == "" || r.Source.Table == "" || r.Source.Page == 0 && ref.table != "SLD" {
 			t.Errorf("row %s: event or source missing: %+v", ref.id, r)
+		}
+		// Every built-in row states its link condition, as data.
+		if got := strings.Join(r.Match.TargetStatus, ","); got != ref.link {
+			t.Errorf("row %s: target_status %q, want %q", ref.id, got, ref.link)
 		}
 		// RoleReversed is true exactly on -Rev roles (the reference's rule).
 		if strings.HasSuffix(ref.role, "-Rev") != r.RoleReversed {
 			t.Errorf("row %s: RoleReversed %t for role %s", ref.id, r.RoleReversed, ref.role)
 		}
-		// Every row is reachable through Match with its own keys.
-		group, target := "Started", "ready"
+		// Every row is reachable through Match with its own keys, with
+		// its link condition and with an unknown target status; the
+		// opposite link condition excludes it.
+		group := "Started"
 		if ref.id == "SLD-backup" {
 			group = "Backup"
 		}
-		if ref.table == "110" {
-			target = "failed"
-		}
-		got := tab.Match(Observation{Role: ref.role, SyncStatus: ref.sync, TargetStatus: target, GroupStatus: group}, false)
-		if !slices.ContainsFunc(got, func(m Row) bool { return m.ID == ref.id }) {
-			t.Errorf("row %s not matched by its own keys (%s/%s): got %v", ref.id, ref.role, ref.sync, ids(got))
+		links := map[string]bool{"ready": ref.link != "failed", "failed": ref.link != "ready", "": true, "unknown": true}
+		for target, want := range links {
+			got := tab.Match(Observation{Role: ref.role, SyncStatus: ref.sync, TargetStatus: target, GroupStatus: group}, false)
+			if has := slices.ContainsFunc(got, func(m Row) bool { return m.ID == ref.id }); has != want {
+				t.Errorf("row %s, %s/%s target %q: matched %t, want %t (got %v)", ref.id, ref.role, ref.sync, target, has, want, ids(got))
+			}
 		}
 	}
 	if r, _ := tab.Row("T110-2"); !strings.Contains(r.Note, "Failing over") {
 		t.Errorf("T110-2 must say how its ProgressStatus was read; note %q", r.Note)
+	}
+	if r, _ := tab.Row("T110-3b"); !strings.Contains(r.Note, "link") || !strings.Contains(r.Note, "FailedOver only while") {
+		t.Errorf("T110-3b must say why it is the link-up reading (the manual's prose); note %q", r.Note)
+	}
+	if r, _ := tab.Row("T110-11"); !strings.Contains(r.Event, "setrcopygroup restore is issued on it") {
+		t.Errorf("T110-11 event %q", r.Event)
+	}
+	for _, r := range tab.Rows() {
+		if r.Table == "109" && r.Source.Page != 130 {
+			t.Errorf("row %s: page %d, want 130 (3.1.2 edition)", r.ID, r.Source.Page)
+		}
+	}
+}
+
+// The header of tables.yaml cites the manual, not a path on somebody's machine.
+func TestTablesHeaderCitesTheManual(t *testing.T) {
+	head, _, _ := strings.Cut(string(defaultTableYAML), "rows:")
+	for _, want := range []string{"3.1.1", "3.1.2", "2014", "CIM API Programming Reference"} {
+		if !strings.Contains(head, want) {
+			t.Errorf("header does not cite %q", want)
+		}
+	}
+	if strings.Contains(head, "/work/") || strings.Contains(head, "/home/") || strings.Contains(head, "shared/") {
+		t.Errorf("header names a path of a development machine:\n%s", head)
 	}
 }
 
@@ -112,17 +144,28 @@ func TestMatch(t *testing.T) {
 		{"syncing secondary, target failed", Observation{"Secondary", "Syncing", "failed", "Started"}, false, nil},
 		{"new", Observation{"Secondary", "New", "ready", "Started"}, false, []string{"T109-new"}},
 		{"stale", Observation{"Primary", "Stale", "ready", "Started"}, false, []string{"T109-stale"}},
-		{"notsynced", Observation{"Primary", "NotSynced", "unknown", "Started"}, false, []string{"T109-notsynced"}},
+		{"notsynced, target unknown", Observation{"Primary", "NotSynced", "unknown", "Started"}, false, []string{"T109-notsynced"}},
 		{"stopped secondary, primary down", Observation{"Secondary", "Stopped", "failed", "Stopped"}, false, []string{"T110-1"}},
-		{"stopped secondary, target ready", Observation{"Secondary", "Stopped", "ready", "Stopped"}, false, []string{"T109-stopped", "T110-1"}},
+		{"stopped secondary, target ready: stoprcopygroup, not T110-1", Observation{"Secondary", "Stopped", "ready", "Stopped"}, false, []string{"T109-stopped"}},
+		{"stopped secondary, target unknown: both", Observation{"Secondary", "Stopped", "", "Stopped"}, false, []string{"T109-stopped", "T110-1"}},
 		{"stopped primary", Observation{"Primary", "Stopped", "ready", "Stopped"}, false, []string{"T109-stopped"}},
-		{"failed over", Observation{"Primary-Rev", "Stopped", "failed", "Stopped"}, false, []string{"T110-2", "T110-3", "T110-3b", "T110-8"}},
-		{"failed over, strict drops T110-3b", Observation{"Primary-Rev", "Stopped", "failed", "Stopped"}, true, []string{"T110-2", "T110-3", "T110-8"}},
+		{"stopped primary, target failed: in no table", Observation{"Primary", "Stopped", "failed", "Stopped"}, false, nil},
+		{"failed over, link down", Observation{"Primary-Rev", "Stopped", "failed", "Stopped"}, false, []string{"T110-2", "T110-3", "T110-8"}},
+		{"failed over, old primary back", Observation{"Primary-Rev", "Stopped", "ready", "Stopped"}, false, []string{"T110-3b"}},
+		{"failed over, target unknown", Observation{"Primary-Rev", "Stopped", "unknown", "Stopped"}, false, []string{"T110-2", "T110-3", "T110-3b", "T110-8"}},
+		{"strict: no uncertain row in the built-in tables", Observation{"Primary-Rev", "Stopped", "unknown", "Stopped"}, true, []string{"T110-2", "T110-3", "T110-3b", "T110-8"}},
+		{"old primary back", Observation{"Secondary-Rev", "Stopped", "ready", "Stopped"}, false, []string{"T110-4"}},
+		{"old primary, recover failed", Observation{"Secondary-Rev", "Stopped", "failed", "Stopped"}, false, []string{"T110-10"}},
 		{"reversed roles are not table 109", Observation{"Secondary-Rev", "Syncing", "ready", "Started"}, false, []string{"T110-6"}},
+		{"recover with any target status", Observation{"Primary-Rev", "Syncing", "failed", "Started"}, false, []string{"T110-5"}},
 		{"restore phase on primary", Observation{"Secondary-Rev", "Synced", "ready", "Started"}, false, []string{"T110-9", "T110-12", "T110-16"}},
 		{"backup group: SLD row only", Observation{"Secondary", "Synced", "ready", "Backup"}, false, []string{"SLD-backup"}},
-		{"backup group, any sync status", Observation{"Secondary", "Stopped", "failed", "Backup"}, false, []string{"SLD-backup"}},
+		{"backup group, any sync status and link", Observation{"Secondary", "Stopped", "failed", "Backup"}, false, []string{"SLD-backup"}},
+		{"backup group, role not Secondary: outside the tables", Observation{"Primary", "Synced", "ready", "Backup"}, false, nil},
+		{"backup group, reversed role: outside the tables", Observation{"Secondary-Rev", "Synced", "ready", "Backup"}, false, nil},
 		{"case does not matter", Observation{"primary-rev", "SYNCED", "Failed", "started"}, false, []string{"T110-7", "T110-11", "T110-15"}},
+		{"a target word the tables do not name: only rows of any link", Observation{"Primary-Rev", "Synced", "degraded", "Started"}, false, []string{"T110-7", "T110-11", "T110-15"}},
+		{"a target word the tables do not name, link-bound rows", Observation{"Secondary", "Stopped", "degraded", "Stopped"}, false, nil},
 		{"unknown sync word", Observation{"Primary", "Failsafe", "ready", "Started"}, false, nil},
 		{"unknown role", Observation{"Tertiary", "Synced", "ready", "Started"}, false, nil},
 		{"empty observation", Observation{}, false, nil},
@@ -175,10 +218,13 @@ func TestMatchDoesNotAllocate(t *testing.T) {
 }
 
 func TestConforms(t *testing.T) {
-	rows := Default().Match(Observation{"Primary-Rev", "Stopped", "failed", "Stopped"}, false)
+	rows := Default().Match(Observation{"Primary-Rev", "Stopped", "ready", "Stopped"}, false)
 	r, ok := Conforms(rows, Triple{CopyBroken, SyncBroken, ProgressCompleted, true})
-	if !ok || r.ID != "T110-3b" || !r.Uncertain {
-		t.Errorf("Broken/Broken/Completed reversed: got %s %t, want uncertain T110-3b", r.ID, ok)
+	if !ok || r.ID != "T110-3b" || r.Uncertain {
+		t.Errorf("Broken/Broken/Completed reversed, link up: got %s %t, want T110-3b", r.ID, ok)
+	}
+	if _, ok := Conforms(rows, Triple{CopyFailedover, SyncBroken, ProgressCompleted, true}); ok {
+		t.Error("FailedOver with the link up must not conform (the manual's prose)")
 	}
 	if _, ok := Conforms(rows, Triple{CopyBroken, SyncBroken, ProgressCompleted, false}); ok {
 		t.Error("RoleReversed false must not conform to a -Rev row")
@@ -199,15 +245,16 @@ func writeFile(t *testing.T, name, text string) string {
 
 func TestLoadTableOverridesAndExtends(t *testing.T) {
 	p := writeFile(t, "site.yaml", `rows:
-  - id: T110-3b          # this firmware does report it: no longer uncertain
+  - id: T110-3           # this firmware's failover-done state is in doubt
     table: "110"
     event: failover done, firmware 3.3.1
     array: secondary
-    match: {role: Primary-Rev, sync_status: Stopped}
-    copy_state: 5
+    match: {role: Primary-Rev, sync_status: Stopped, target_status: failed}
+    copy_state: 10
     sync_state: Broken
     progress_status: Completed
     role_reversed: true
+    uncertain: true
   - id: SITE-failsafe
     table: site
     event: target failsafe
@@ -217,32 +264,50 @@ func TestLoadTableOverridesAndExtends(t *testing.T) {
     sync_state: "Restore in progress"
     progress_status: Requires Activate
     role_reversed: false
+  - id: SITE-any-link
+    table: site
+    event: link condition spelt out
+    array: either
+    match: {role: Primary, sync_status: Logging, target_status: ANY}
+    copy_state: Broken
+    sync_state: Broken
+    progress_status: Completed
+    role_reversed: false
 `)
 	tab, err := LoadTable(p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(tab.Rows()) != len(Default().Rows())+1 {
-		t.Errorf("rows: %d, want default+1", len(tab.Rows()))
+	if len(tab.Rows()) != len(Default().Rows())+2 {
+		t.Errorf("rows: %d, want default+2", len(tab.Rows()))
 	}
-	r, _ := tab.Row("T110-3b")
-	if r.Uncertain || r.Event != "failover done, firmware 3.3.1" {
+	r, _ := tab.Row("T110-3")
+	if !r.Uncertain || r.Event != "failover done, firmware 3.3.1" {
 		t.Errorf("override not applied: %+v", r)
 	}
-	got := ids(tab.Match(Observation{"Primary-Rev", "Stopped", "failed", "Stopped"}, true))
-	if !slices.Contains(got, "T110-3b") {
-		t.Errorf("overridden row no longer uncertain must survive strict: %v", got)
+	// --strict leaves the user's uncertain row out, the default keeps it.
+	obs := Observation{"Primary-Rev", "Stopped", "failed", "Stopped"}
+	if got := ids(tab.Match(obs, false)); !slices.Equal(got, []string{"T110-2", "T110-3", "T110-8"}) {
+		t.Errorf("default: %v", got)
+	}
+	if got := ids(tab.Match(obs, true)); !slices.Equal(got, []string{"T110-2", "T110-8"}) {
+		t.Errorf("strict must leave the uncertain row out: %v", got)
 	}
 	s := ids(tab.Match(Observation{"Secondary", "Failsafe", "ready", "Started"}, false))
 	if !slices.Equal(s, []string{"SITE-failsafe"}) {
 		t.Errorf("new row: %v", s)
+	}
+	for _, target := range []string{"ready", "failed", "", "whatever"} {
+		if got := ids(tab.Match(Observation{"Primary", "Logging", target, "Started"}, false)); !slices.Equal(got, []string{"SITE-any-link"}) {
+			t.Errorf("target_status any, observed %q: %v", target, got)
+		}
 	}
 	n, _ := tab.Row("SITE-failsafe")
 	if n.Triple != (Triple{CopyFailedover, SyncRestoreInProgress, ProgressRequiresActivate, false}) {
 		t.Errorf("manual spellings: %v", n.Triple)
 	}
 	// The default table is untouched.
-	if r, _ := Default().Row("T110-3b"); !r.Uncertain {
+	if r, _ := Default().Row("T110-3"); r.Uncertain {
 		t.Error("LoadTable changed Default()")
 	}
 }
@@ -268,6 +333,7 @@ func TestLoadTableErrors(t *testing.T) {
 		{"not yaml", "rows: [\n", ":1: "},
 		{"two documents", head + states + "---\nrows: []\n", ":9: more than one YAML document"},
 		{"empty match word", head + "    match: {role: ''}\n" + states, ":2: row X: empty word in match"},
+		{"any with other words", head + "    match: {target_status: [ready, any]}\n" + states, `:2: row X: target_status "ready, any": "any" stands alone`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -310,8 +376,10 @@ func TestLargeUserTableScans(t *testing.T) {
 	if got := ids(tab.Match(Observation{"R" + itoa(7), "S" + itoa(7), "", "Started"}, false)); !slices.Equal(got, []string{"U" + itoa(7)}) {
 		t.Errorf("got %v", got)
 	}
-	if got := ids(tab.Match(Observation{"Primary-Rev", "Stopped", "failed", "Stopped"}, true)); !slices.Equal(got, []string{"T110-2", "T110-3", "T110-8"}) {
-		t.Errorf("default rows in a big table: %v", got)
+	for _, o := range []Observation{{"Primary-Rev", "Stopped", "failed", "Stopped"}, {"Primary-Rev", "Stopped", "", "Stopped"}, {"Secondary", "Synced", "ready", "Backup"}} {
+		if got, want := ids(tab.Match(o, false)), ids(Default().Match(o, false)); !slices.Equal(got, want) {
+			t.Errorf("default rows in a big table, %+v: %v, want %v", o, got, want)
+		}
 	}
 }
 

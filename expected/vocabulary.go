@@ -57,9 +57,14 @@ type valueMap struct {
 	byKey    map[string]uint16 // foldName(name) -> value, for every accepted spelling
 }
 
-func newValueMap(property string, names map[uint16]string) valueMap {
+// newValueMap builds a value map from the DMTF names; aliases are further
+// accepted spellings (never printed).
+func newValueMap(property string, names map[uint16]string, aliases map[string]uint16) valueMap {
 	m := valueMap{property: property, names: names, byKey: map[string]uint16{}}
 	for v, n := range names {
+		m.byKey[foldName(n)] = v
+	}
+	for n, v := range aliases {
 		m.byKey[foldName(n)] = v
 	}
 	return m
@@ -124,13 +129,17 @@ var copyStates = newValueMap("CopyState", map[uint16]string{
 	2: "Initialized", 3: "Unsynchronized", 4: "Synchronized", 5: "Broken", 6: "Fractured", 7: "Split",
 	8: "Inactive", 9: "Suspended", 10: "Failedover", 11: "Prepared", 12: "Aborted", 13: "Skewed",
 	14: "Mixed", 15: "Not Applicable", 16: "Partitioned", 17: "Invalid", 18: "Restored",
-})
+}, nil)
 
 var syncStates = newValueMap("SyncState", map[uint16]string{
 	0: "Unknown", 2: "Initialized", 3: "PrepareInProgress", 4: "Prepared", 5: "ResyncInProgress",
 	6: "Synchronized", 7: "Fracture In Progress", 8: "QuiesceInProgress", 9: "Quiesced",
 	10: "Restore In Progress", 11: "Idle", 12: "Broken", 13: "Fractured", 14: "Frozen",
 	15: "Copy In Progress",
+}, map[string]uint16{
+	// The MOF's own Values list spells value 10 with three s (CIM_StorageSynchronized,
+	// also in vendors' MOFs); the manuals write RestoreInProgress.
+	"Restore In Progresss": 10,
 })
 
 var progressStatuses = newValueMap("ProgressStatus", map[uint16]string{
@@ -140,7 +149,7 @@ var progressStatuses = newValueMap("ProgressStatus", map[uint16]string{
 	17: "Requires fracture", 18: "Requires resync", 19: "Requires activate", 20: "Pending",
 	21: "Detaching", 22: "Requires detach", 23: "Terminating", 24: "Requires split",
 	25: "Requires resume",
-})
+}, nil)
 
 // String returns the DMTF name, "Vendor Specific (N)" for 0x8000 and up,
 // or "DMTF Reserved (N)" for other unlisted values.

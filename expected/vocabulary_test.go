@@ -27,6 +27,7 @@ func TestParseStates(t *testing.T) {
 	}{
 		{"RestoreInProgress", SyncRestoreInProgress}, {"Restore In Progress", SyncRestoreInProgress},
 		{"restore in progress", SyncRestoreInProgress}, {"ResyncInProgress", SyncResyncInProgress},
+		{"Restore In Progresss", SyncRestoreInProgress}, {"RestoreInProgresss", SyncRestoreInProgress}, // the MOF's own spelling
 		{"Unknown", SyncUnknown}, {"0", SyncUnknown}, {"Fracture In Progress", 7}, {"Fractured", 13},
 		{"Frozen", SyncFrozen}, {"Copy In Progress", 15},
 	}
@@ -55,6 +56,9 @@ func TestParseStates(t *testing.T) {
 		if v, err := ParseCopyState(bad); err == nil {
 			t.Errorf("ParseCopyState(%q) = %d, want an error", bad, v)
 		}
+	}
+	if _, err := ParseSyncState("Restore In Progressss"); err == nil {
+		t.Error("a fourth s is no spelling of Restore In Progress")
 	}
 	// "FailedOver" is the manual's CopyState, not a ProgressStatus (see T110-2).
 	if _, err := ParseProgressStatus("FailedOver"); err == nil {

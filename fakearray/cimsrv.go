@@ -12,16 +12,14 @@ import (
 	"time"
 
 	"github.com/threepar/rcopy-exporter/cim"
-	"github.com/threepar/rcopy-exporter/expected"
 )
 
 // CIM classes the simulator serves in namespace root/tpd.
 const (
-	cimNamespace       = "root/tpd"
-	classVolume        = "TPD_StorageVolume"
-	classRemoteSync    = "TPD_RemoteStorageSynchronized"
-	classRemoteGroup   = "TPD_RemoteReplicationGroup"
-	copyStateFractured = 6 // a CopyState no table row allows (cim-copy-state-mismatch)
+	cimNamespace     = "root/tpd"
+	classVolume      = "TPD_StorageVolume"
+	classRemoteSync  = "TPD_RemoteStorageSynchronized"
+	classRemoteGroup = "TPD_RemoteReplicationGroup"
 )
 
 // maxDelayedRequest bounds what a slow or hanging CIM server reads ahead
@@ -147,19 +145,15 @@ func str(s string) *string { return &s }
 
 func (p *provider) volumesLocked() []cim.Instance {
 	var out []cim.Instance
-	for _, g := range p.a.sides {
-		for _, v := range g.cfg.Volumes {
-			name, id := v.Name, v.ID
-			if p.a != g.primary {
-				name, id = v.RemoteName, v.RemoteID
-			}
-			dev := DeviceID(p.a.cfg.SystemID, id)
+	for _, mb := range p.a.members {
+		for _, v := range mb.vols {
+			dev := DeviceID(p.a.cfg.SystemID, v.id)
 			out = append(out, cim.Instance{ClassName: classVolume, Properties: []cim.Property{
 				{Name: "CreationClassName", Type: "string", Key: true, Value: str(classVolume)},
 				{Name: "DeviceID", Type: "string", Key: true, Value: str(dev)},
 				{Name: "SystemCreationClassName", Type: "string", Key: true, Value: str("TPD_StorageSystem")},
 				{Name: "SystemName", Type: "string", Key: true, Value: str(p.a.cfg.WWN)},
-				{Name: "ElementName", Type: "string", Value: str(name)},
+				{Name: "ElementName", Type: "string", Value: str(v.name)},
 				{Name: "Name", Type: "string", Value: str(dev)},
 			}})
 		}
@@ -178,51 +172,68 @@ func volumeRef(host string, a *simArray, volumeID int) *cim.ObjectPath {
 	}}
 }
 
+// localIsSource reports whether the listing's own volumes are the
+// SystemElement (the source): where this array sends; on a standby leg
+// the synchronous secondary's (the manual's SLD text); where neither end
+// sends (a reverse -local), the leg's first end.
+func (ls listing) localIsSource() bool {
+	switch {
+	case ls.l.backup():
+		return ls.e == ls.l.ends[0]
+	case isSource(ls.e.role):
+		return true
+	case isSource(ls.peer.role):
+		return false
+	}
+	return ls.e == ls.l.ends[0]
+}
+
+// remoteSyncLocked is one TPD_RemoteStorageSynchronized per volume and
+// leg: a volume of a group with two targets has one instance per target,
+// each naming its peer system (the peer volume's path has the peer's WWN
+// as host and SystemName). The values come from the simulator's CIM
+// answers (cimtable.go), never from the code it is used to check.
 func (p *provider) remoteSyncLocked() ([]cim.Instance, error) {
 	now := p.sim.clock()
 	var out []cim.Instance
 	missing := p.a.faults.has(FaultCIMMissingVolume)
 	mismatch := p.a.faults.has(FaultCIMCopyStateMismatch)
-	table := expected.Default()
-	for _, g := range p.a.sides {
-		v := g.view(p.a, now)
-		row, ok := table.Row(v.cimRow)
-		if !ok {
-			return nil, &cim.Error{Code: cim.ErrFailed, Description: "simulator: no table row " + v.cimRow}
-		}
-		copyState := strconv.Itoa(int(row.CopyState))
-		if mismatch {
-			copyState = strconv.Itoa(copyStateFractured)
-		}
-		whenSynced := (*string)(nil)
-		if v.periodic && !v.lastSync.IsZero() {
-			whenSynced = str(cimDatetime(v.lastSync))
-		}
+	for _, ls := range p.sim.listingsLocked(p.a, now) {
 		mode, copyType := "2", "3" // Synchronous
-		if v.periodic {
+		if ls.l.periodic {
 			mode, copyType = "3", "2"
 		}
-		for _, vol := range g.cfg.Volumes {
+		for i := range ls.vols {
+			c := ls.cimCase(i)
+			entry, ok := p.sim.cim.answer(c)
+			if !ok {
+				return nil, &cim.Error{Code: cim.ErrFailed, Description: fmt.Sprintf("simulator: no CIM answer for %s (group %s)", c, ls.e.m.name)}
+			}
 			if missing {
 				missing = false // leave out the first volume pair only
 				continue
 			}
-			primaryHost, secondaryHost := g.primary.cfg.Name, g.secondary.cfg.WWN
-			if p.a == g.secondary {
-				primaryHost, secondaryHost = g.primary.cfg.WWN, g.secondary.cfg.Name
+			ans := entry.CIMAnswer
+			if mismatch {
+				ans.CopyState = copyFractured
 			}
-			source := volumeRef(primaryHost, g.primary, vol.ID)
-			target := volumeRef(secondaryHost, g.secondary, vol.RemoteID)
-			if row.RoleReversed {
-				source, target = target, source
+			whenSynced := (*string)(nil)
+			if ls.l.periodic && !ls.vols[i].lastSync.IsZero() {
+				whenSynced = str(cimDatetime(ls.vols[i].lastSync))
+			}
+			local := volumeRef(p.a.cfg.Name, p.a, ls.e.m.vols[i].id)
+			remote := volumeRef(ls.peer.m.array.cfg.WWN, ls.peer.m.array, ls.peer.m.vols[i].id)
+			source, target := local, remote
+			if !ls.localIsSource() {
+				source, target = remote, local
 			}
 			out = append(out, cim.Instance{ClassName: classRemoteSync, Properties: []cim.Property{
 				{Name: "SystemElement", Type: cim.TypeReference, Key: true, Ref: source},
 				{Name: "SyncedElement", Type: cim.TypeReference, Key: true, Ref: target},
-				{Name: "CopyState", Type: "uint16", Value: str(copyState)},
-				{Name: "SyncState", Type: "uint16", Value: str(strconv.Itoa(int(row.SyncState)))},
-				{Name: "ProgressStatus", Type: "uint16", Value: str(strconv.Itoa(int(row.ProgressStatus)))},
-				{Name: "RoleReversed", Type: "boolean", Value: str(cimBool(row.RoleReversed))},
+				{Name: "CopyState", Type: "uint16", Value: str(strconv.Itoa(int(ans.CopyState)))},
+				{Name: "SyncState", Type: "uint16", Value: str(strconv.Itoa(int(ans.SyncState)))},
+				{Name: "ProgressStatus", Type: "uint16", Value: str(strconv.Itoa(int(ans.ProgressStatus)))},
+				{Name: "RoleReversed", Type: "boolean", Value: str(cimBool(ans.RoleReversed))},
 				{Name: "WhenSynced", Type: "datetime", Value: whenSynced},
 				{Name: "Mode", Type: "uint16", Value: str(mode)},
 				{Name: "CopyType", Type: "uint16", Value: str(copyType)},
@@ -235,12 +246,10 @@ func (p *provider) remoteSyncLocked() ([]cim.Instance, error) {
 
 func (p *provider) groupsLocked() []cim.Instance {
 	var out []cim.Instance
-	now := p.sim.clock()
-	for _, g := range p.a.sides {
-		v := g.view(p.a, now)
+	for _, mb := range p.a.members {
 		out = append(out, cim.Instance{ClassName: classRemoteGroup, Properties: []cim.Property{
-			{Name: "InstanceID", Type: "string", Key: true, Value: str("HP_3PAR:" + v.name)},
-			{Name: "ElementName", Type: "string", Value: str(v.name)},
+			{Name: "InstanceID", Type: "string", Key: true, Value: str("HP_3PAR:" + mb.name)},
+			{Name: "ElementName", Type: "string", Value: str(mb.name)},
 		}})
 	}
 	return out

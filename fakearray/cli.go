@@ -3,8 +3,9 @@ package fakearray
 import (
 	"bytes"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
-	"time"
 
 	"github.com/threepar/rcopy-exporter/parser"
 )
@@ -15,7 +16,12 @@ type cliSession struct {
 	// confirm asks the user a yes/no question (interactive shell); nil in
 	// exec requests, where commands that ask need -f.
 	confirm func(question string) bool
+	// done ends with the SSH session (nil in-process): -waittask stops
+	// waiting then.
+	done <-chan struct{}
 }
+
+func (c *cliSession) ctxDone() <-chan struct{} { return c.done }
 
 // Exit statuses of the simulated CLI.
 const (
@@ -80,6 +86,8 @@ func (s *Sim) runCommand(a *simArray, sess *cliSession, line string) ([]byte, in
 		out, status = s.cmdSetrcopygroup(a, sess, args[1:])
 	case "startrcopygroup", "stoprcopygroup":
 		out, status = s.cmdStartStop(a, args[0], args[1:])
+	case "syncrcopy":
+		out, status = s.cmdSyncrcopy(a, args[1:])
 	default:
 		out, status = fmt.Appendf(nil, "Error: Invalid command %s\n", args[0]), exitError
 	}
@@ -158,34 +166,85 @@ func cmdSetclienv(sess *cliSession, args []string) ([]byte, int) {
 	return nil, exitOK
 }
 
-// cmdSetrcopygroup runs setrcopygroup failover|recover|restore|reverse [-f] GROUP...
+// setrcopygroupOptions are the options each setrcopygroup subcommand takes.
+var setrcopygroupOptions = map[string][]string{
+	"failover":   {"-f", "-t", "-nostart", "-nosync", "-waittask", "-discard"},
+	"recover":    {"-f", "-t", "-nostart", "-nosync", "-waittask"},
+	"restore":    {"-f", "-t", "-nostart", "-nosync", "-waittask"},
+	"reverse":    {"-f", "-t", "-natural", "-current", "-local", "-stopgroups", "-waittask"},
+	"switchover": {"-f", "-t", "-waittask"},
+}
+
+const setrcopygroupUsage = "Usage: setrcopygroup failover|recover|restore|reverse|switchover [options] {<group_name>... | -t <target_name> [<group_name>...]}"
+
+// cmdSetrcopygroup runs setrcopygroup SUBCOMMAND [options] [-t TARGET]
+// [GROUP...]. Without group names -t names every group with that target.
 func (s *Sim) cmdSetrcopygroup(a *simArray, sess *cliSession, args []string) ([]byte, int) {
-	const usage = "Usage: setrcopygroup failover|recover|restore|reverse [-f] <group_name>..."
 	if len(args) == 0 {
-		return errorf("Missing subcommand. %s", usage)
+		return errorf("Missing subcommand. %s", setrcopygroupUsage)
 	}
 	sub := args[0]
+	allowed, ok := setrcopygroupOptions[sub]
+	if !ok {
+		return errorf("Invalid subcommand %s. %s", sub, setrcopygroupUsage)
+	}
+	op := groupOp{name: sub}
 	force := false
 	var names []string
-	for _, arg := range args[1:] {
-		switch {
-		case arg == "-f":
-			force = true
-		case strings.HasPrefix(arg, "-"):
-			return errorf("Invalid option %s. %s", arg, usage)
-		default:
+	rest := args[1:]
+	for i := 0; i < len(rest); i++ {
+		arg := rest[i]
+		if !strings.HasPrefix(arg, "-") {
 			names = append(names, arg)
+			continue
+		}
+		if !slices.Contains(allowed, arg) {
+			return errorf("Invalid option %s for setrcopygroup %s. %s", arg, sub, setrcopygroupUsage)
+		}
+		switch arg {
+		case "-f":
+			force = true
+		case "-t":
+			if i+1 >= len(rest) {
+				return errorf("-t needs a target name. %s", setrcopygroupUsage)
+			}
+			i++
+			op.target = rest[i]
+		case "-nostart":
+			op.nostart = true
+		case "-nosync":
+			op.nosync = true
+		case "-waittask":
+			op.waittask = true
+		case "-discard":
+			op.discard = true
+		case "-natural":
+			op.natural = true
+		case "-current":
+			op.current = true
+		case "-local":
+			op.local = true
+		case "-stopgroups":
+			op.stopgroups = true
 		}
 	}
-	switch sub {
-	case "failover", "recover", "restore":
-	case "reverse":
-		return errorf("setrcopygroup reverse is not supported by the simulator")
-	default:
-		return errorf("Invalid subcommand %s. %s", sub, usage)
+	if len(names) == 0 && op.target == "" {
+		return errorf("Missing group name. %s", setrcopygroupUsage)
 	}
 	if len(names) == 0 {
-		return errorf("Missing group name. %s", usage)
+		s.mu.RLock()
+		for _, mb := range a.members {
+			for _, l := range mb.g.legs {
+				if e := l.endOn(a); e != nil && e.m == mb && e.peer().m.array.cfg.Name == op.target && !l.backup() {
+					names = append(names, mb.name)
+					break
+				}
+			}
+		}
+		s.mu.RUnlock()
+		if len(names) == 0 {
+			return errorf("no Remote Copy group has target %s", op.target)
+		}
 	}
 	if !force {
 		if sess.confirm == nil {
@@ -197,153 +256,93 @@ func (s *Sim) cmdSetrcopygroup(a *simArray, sess *cliSession, args []string) ([]
 	}
 	var out bytes.Buffer
 	status := exitOK
+	var tasks []string
+	var waits []<-chan struct{}
 	for _, name := range names {
-		if err := s.groupCommand(a, sub, name); err != nil {
+		res, err := s.groupCommand(a, op, name)
+		if err != nil {
 			out.WriteString("Error: " + err.Error() + "\n")
 			status = exitError
 		}
+		for _, t := range res.tasks {
+			tasks = append(tasks, strconv.Itoa(t))
+		}
+		waits = append(waits, res.wait...)
+	}
+	if op.waittask {
+		// Wait for the tasks to end (the simulator prints nothing more).
+		for _, w := range waits {
+			select {
+			case <-w:
+			case <-s.done:
+			case <-sess.ctxDone():
+			}
+		}
+	} else if sub == "failover" && len(tasks) > 0 {
+		// As a real array answers (a capture): the task that runs it.
+		fmt.Fprintf(&out, "failover started with tasks: %s\n", strings.Join(tasks, ","))
 	}
 	return out.Bytes(), status
 }
 
+// cmdStartStop runs startrcopygroup [-nosync] [-t TARGET] GROUP and
+// stoprcopygroup [-f] [-nosnap] [-t TARGET] GROUP.
 func (s *Sim) cmdStartStop(a *simArray, cmd string, args []string) ([]byte, int) {
+	op := groupOp{name: "start"}
+	allowed := []string{"-f", "-t", "-nosync", "-wait"}
+	if cmd == "stoprcopygroup" {
+		op.name = "stop"
+		allowed = []string{"-f", "-t", "-nosnap"}
+	}
+	usage := fmt.Sprintf("Usage: %s [options] [-t <target_name>] <group_name>", cmd)
 	var names []string
-	for _, arg := range args {
+	for i := 0; i < len(args); i++ {
+		arg := args[i]
 		switch {
-		case arg == "-f":
-		case strings.HasPrefix(arg, "-"):
-			return errorf("Invalid option %s. Usage: %s [-f] <group_name>", arg, cmd)
-		default:
+		case !strings.HasPrefix(arg, "-"):
 			names = append(names, arg)
+		case !slices.Contains(allowed, arg):
+			return errorf("Invalid option %s. %s", arg, usage)
+		case arg == "-t":
+			if i+1 >= len(args) {
+				return errorf("-t needs a target name. %s", usage)
+			}
+			i++
+			op.target = args[i]
+		case arg == "-nosync":
+			op.nosync = true
 		}
 	}
 	if len(names) != 1 {
-		return errorf("Usage: %s [-f] <group_name>", cmd)
+		return errorf("%s", usage)
 	}
-	op := "start"
-	if cmd == "stoprcopygroup" {
-		op = "stop"
-	}
-	if err := s.groupCommand(a, op, names[0]); err != nil {
+	if _, err := s.groupCommand(a, op, names[0]); err != nil {
 		return []byte("Error: " + err.Error() + "\n"), exitError
 	}
 	return nil, exitOK
 }
 
-// groupCommand applies one group operation issued on array a, refusing
-// what the array would refuse. Operations: start, stop, failover, recover,
-// restore.
-func (s *Sim) groupCommand(a *simArray, op, name string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return fmt.Errorf("simulator is shutting down")
-	}
-	g := a.byLocal[name]
-	if g == nil {
-		return fmt.Errorf("Remote Copy group %s does not exist", name)
-	}
-	now := s.clock()
-	onPrimary := a == g.primary
-	peer := g.secondary
-	if !onPrimary {
-		peer = g.primary
-	}
-	switch op {
-	case "stop":
-		if !g.phase.natural() {
-			return fmt.Errorf("group %s is failed over (%s); the simulator supports only setrcopygroup recover/restore here", name, g.phase)
-		}
-		if !onPrimary {
-			return fmt.Errorf("group %s is not Primary on this system; stop it on %s", name, peer.cfg.Name)
-		}
-		if !g.phase.started() {
-			return fmt.Errorf("group %s is already stopped", name)
-		}
-		g.setPhase(phStopped, now)
-	case "start":
-		if !g.phase.natural() {
-			return fmt.Errorf("group %s is failed over (%s); the simulator supports only setrcopygroup recover/restore here", name, g.phase)
-		}
-		if !onPrimary {
-			return fmt.Errorf("group %s is not Primary on this system; start it on %s", name, peer.cfg.Name)
-		}
-		if g.phase.started() {
-			return fmt.Errorf("group %s is already started", name)
-		}
-		if !g.reachable() {
-			return fmt.Errorf("target %s is not ready; cannot start group %s", peer.cfg.Name, name)
-		}
-		s.startSyncLocked(g, now)
-	case "failover":
-		if onPrimary {
-			return fmt.Errorf("group %s is Primary on this system; failover is issued on the secondary system", name)
-		}
-		if !g.phase.natural() {
-			return fmt.Errorf("group %s is already failed over (%s)", name, g.phase)
-		}
-		if g.reachable() {
-			return fmt.Errorf("target %s is ready; failover is allowed only while the primary system is unreachable", peer.cfg.Name)
-		}
-		g.setPhase(phFailingOver, now)
-		s.scheduleLocked(g, func(now time.Time) {
-			g.setPhase(phFailedOver, now)
-			g.primaryReversed = g.primaryReversed || g.reachable()
-		})
-	case "recover":
-		if onPrimary {
-			return fmt.Errorf("recover is issued on the system where group %s is Primary-Rev (%s)", name, peer.cfg.Name)
-		}
-		switch g.phase {
-		case phFailedOver, phRecoverFailed:
-		case phFailingOver:
-			return fmt.Errorf("failover of group %s is still in progress", name)
+// cmdSyncrcopy runs syncrcopy [-w] [-N] [-ovrd] GROUP: a manual resync of a
+// periodic group (and of volumes whose initial sync failed).
+func (s *Sim) cmdSyncrcopy(a *simArray, args []string) ([]byte, int) {
+	const usage = "Usage: syncrcopy [-w] [-N] [-ovrd] <group_name>"
+	var names []string
+	for _, arg := range args {
+		switch {
+		case arg == "-w" || arg == "-N" || arg == "-ovrd":
+		case strings.HasPrefix(arg, "-"):
+			return errorf("Invalid option %s. %s", arg, usage)
 		default:
-			return fmt.Errorf("group %s has not been failed over (%s); nothing to recover", name, g.phase)
+			names = append(names, arg)
 		}
-		if !g.reachable() {
-			return fmt.Errorf("target %s is not ready; recover needs the primary system back", peer.cfg.Name)
-		}
-		g.setPhase(phRecovering, now)
-		g.primaryReversed = true
-		s.scheduleLocked(g, func(now time.Time) {
-			if !g.reachable() || g.primary.faults.has(FaultRecoverFails) || g.secondary.faults.has(FaultRecoverFails) {
-				g.setPhase(phRecoverFailed, now)
-				g.primaryReversed = true
-				return
-			}
-			g.setPhase(phRecovered, now)
-			g.primaryReversed = true
-		})
-	case "restore":
-		if onPrimary {
-			return fmt.Errorf("restore is issued on the system where group %s is Primary-Rev (%s)", name, peer.cfg.Name)
-		}
-		switch g.phase {
-		case phRecovered, phRestoreFailed:
-		case phRecovering:
-			return fmt.Errorf("recover of group %s is still in progress", name)
-		default:
-			return fmt.Errorf("group %s is not recovered (%s); run setrcopygroup recover first", name, g.phase)
-		}
-		if !g.reachable() {
-			return fmt.Errorf("target %s is not ready", peer.cfg.Name)
-		}
-		g.setPhase(phRestoring, now)
-		g.primaryReversed = true
-		s.scheduleLocked(g, func(now time.Time) {
-			if !g.reachable() || g.primary.faults.has(FaultRestoreFails) || g.secondary.faults.has(FaultRestoreFails) {
-				g.setPhase(phRestoreFailed, now)
-				g.primaryReversed = true
-				return
-			}
-			g.setPhase(phRestored, now)
-		})
-	default:
-		return fmt.Errorf("unknown operation %s", op)
 	}
-	s.log.Info("group command", "array", a.cfg.Name, "op", op, "group", name, "phase", g.phase.String())
-	return nil
+	if len(names) != 1 {
+		return errorf("%s", usage)
+	}
+	if _, err := s.groupCommand(a, groupOp{name: "sync"}, names[0]); err != nil {
+		return []byte("Error: " + err.Error() + "\n"), exitError
+	}
+	return nil, exitOK
 }
 
 // garbageOutput is what a confused CLI prints: control bytes, binary and

@@ -116,14 +116,6 @@ func (l *switchListener) Close() error {
 	return nil
 }
 
-// dropConns closes every open connection but keeps listening.
-func (l *switchListener) dropConns() {
-	l.mu.Lock()
-	conns := l.detachConnsLocked()
-	l.mu.Unlock()
-	closeAll(conns)
-}
-
 func (l *switchListener) detachConnsLocked() []net.Conn {
 	out := make([]net.Conn, 0, len(l.conns))
 	for c := range l.conns {

@@ -71,7 +71,11 @@ func TestPrintRoundTrip(t *testing.T) {
 		}
 	}
 	check("healthy")
+	s.CutLinks("AlletraMP_E18U31", "b", 1, true)
+	s.NextTransition()
+	check("one link down")
 	s.LinkDown("AlletraMP_E18U31", "b")
+	s.FinishTransitions()
 	check("links down")
 	s.ArrayDown("AlletraMP_E18U31")
 	mustExec(t, s, "b", "setrcopygroup failover -f zz_rc_test_rcg.r188150")
@@ -79,6 +83,48 @@ func TestPrintRoundTrip(t *testing.T) {
 	s.ArrayUp("AlletraMP_E18U31")
 	s.LinkUp("AlletraMP_E18U31", "b")
 	check("failed over")
+}
+
+// TestPrintRoundTripSLD: the same for the Synchronous Long Distance trio
+// (FC and IP targets, a group listed once per target, Backup legs), with
+// volumes in several statuses.
+func TestPrintRoundTripSLD(t *testing.T) {
+	fixed := time.Date(2026, 10, 9, 23, 39, 24, 0, time.UTC)
+	sc := SLDScenario()
+	sc.Groups = append(sc.Groups, GroupConfig{Name: "rcg-new", Primary: "sld-a", Secondary: "sld-b", Mode: "periodic", New: true,
+		Volumes: []VolumeConfig{{Name: "n.0"}, {Name: "n.1"}}})
+	s := startSim(t, sc, Options{Clock: func() time.Time { return fixed }, TimeScale: 1000})
+	check := func(state string) {
+		for _, array := range []string{"sld-a", "sld-b", "sld-c"} {
+			for _, cmd := range roundTripCommands {
+				w, f := parseShowArgs(t, cmd)
+				s.mu.RLock()
+				want, err := s.outputLocked(s.byName[array], w)
+				s.mu.RUnlock()
+				if err != nil {
+					continue // the array is down
+				}
+				printed := printOutput(want, f)
+				got, err := parser.Parse(printed)
+				if err != nil {
+					t.Fatalf("%s, %s, %s: %v\n%s", state, array, cmd, err, printed)
+				}
+				if g, w := jsonOf(t, got), jsonOf(t, want); g != w {
+					t.Fatalf("%s, %s, %s: round trip differs\nprinted:\n%s\nparsed: %s\nmodel:  %s", state, array, cmd, printed, g, w)
+				}
+			}
+		}
+	}
+	check("healthy")
+	mustExec(t, s, "sld-a", "startrcopygroup rcg-new")
+	s.NextTransition()
+	check("initial sync")
+	s.FinishTransitions()
+	s.SetVolumeStatus("rcg-sld", "sld.1", "sld-c", "Stale")
+	check("stale")
+	s.ArrayDown("sld-a")
+	s.FinishTransitions()
+	check("primary lost")
 }
 
 func mustExec(t *testing.T, s *Sim, array, cmd string) string {
@@ -133,12 +179,20 @@ func jsonOf(t *testing.T, o *parser.Output) string {
 func TestPrintGolden(t *testing.T) {
 	fixed := time.Date(2026, 10, 9, 23, 39, 24, 0, time.UTC)
 	s := startSim(t, roundTripScenario(), Options{Clock: func() time.Time { return fixed }})
-	for _, c := range []struct{ array, cmd, file string }{
-		{"AlletraMP_E18U31", "showrcopy", "primary.txt"},
-		{"b", "showrcopy -d groups", "secondary-d.txt"},
-		{"AlletraMP_E18U31", "showrcopy -csvtable groups", "primary-csv.txt"},
+	sld := startSim(t, SLDScenario(), Options{Clock: func() time.Time { return fixed }, TimeScale: 1000})
+	sld.ArrayDown("sld-a")
+	sld.FinishTransitions()
+	for _, c := range []struct {
+		sim              *Sim
+		array, cmd, file string
+	}{
+		{s, "AlletraMP_E18U31", "showrcopy", "primary.txt"},
+		{s, "b", "showrcopy -d groups", "secondary-d.txt"},
+		{s, "AlletraMP_E18U31", "showrcopy -csvtable groups", "primary-csv.txt"},
+		// The synchronous secondary after the primary's loss (sample S6).
+		{sld, "sld-b", "showrcopy", "sld-b-primary-lost.txt"},
 	} {
-		got := mustExec(t, s, c.array, c.cmd)
+		got := mustExec(t, c.sim, c.array, c.cmd)
 		path := filepath.Join("testdata", c.file)
 		if *update {
 			if err := os.WriteFile(path, []byte(got), 0o644); err != nil {

@@ -35,6 +35,23 @@ type Scenario struct {
 	// HostKeyDir, when set, keeps each array's host key in DIR/<name>.key
 	// unless the array names its own host_key_file.
 	HostKeyDir string `yaml:"host_key_dir"`
+	// TimeScale is the simulator's time factor: the arrays' documented
+	// durations (the links' heartbeat and target timeouts) are multiplied
+	// by it (default 0.1: a sync target fails 1.5 s after its links).
+	// Options.TimeScale overrides it.
+	TimeScale float64 `yaml:"time_scale"`
+	// SyncPercent makes the sending side print "Syncing (NN%)" while a
+	// volume syncs, as arrays do (the receiving side prints "Syncing").
+	SyncPercent bool `yaml:"sync_percent"`
+	// ReturningPrimary is what an old primary shows when it is back after
+	// a failover: "tables" (default: Secondary-Rev at once, the CIM
+	// tables' T110-4) or "continentalclusters" (it keeps Primary until
+	// setrcopygroup recover, as the Continentalclusters guide says).
+	ReturningPrimary string `yaml:"returning_primary"`
+	// CIMOutsideTables sets the simulator's own CIM answers for states
+	// that no table covers (e.g. the natural primary whose target failed);
+	// they replace the built-in choices for the same state.
+	CIMOutsideTables []CIMChoiceConfig `yaml:"cim_outside_tables"`
 
 	Arrays  []ArrayConfig  `yaml:"arrays"`
 	Targets []TargetConfig `yaml:"targets"`
@@ -97,8 +114,47 @@ type GroupConfig struct {
 	// Options as printed, e.g. auto_recover, over_per_alert.
 	Options []string `yaml:"options"`
 	// Stopped starts the group stopped (as after stoprcopygroup).
-	Stopped bool           `yaml:"stopped"`
-	Volumes []VolumeConfig `yaml:"volumes"`
+	Stopped bool `yaml:"stopped"`
+	// New starts the group never started: Status New, volumes New;
+	// startrcopygroup then copies the volumes one after another.
+	New bool `yaml:"new"`
+	// ResyncDuration is how long each periodic resync runs (its volumes
+	// print Syncing meanwhile); 0: at once.
+	ResyncDuration Duration `yaml:"resync_duration"`
+	// LongDistance makes a Synchronous Long Distance group: besides the
+	// sync secondary, a periodic (long-distance) secondary, and a standby
+	// leg between the two secondaries.
+	LongDistance *LongDistanceConfig `yaml:"long_distance"`
+	Volumes      []VolumeConfig      `yaml:"volumes"`
+}
+
+// LongDistanceConfig is the periodic target of a Synchronous Long
+// Distance group.
+type LongDistanceConfig struct {
+	// Secondary is the long-distance (periodic) secondary array.
+	Secondary string `yaml:"secondary"`
+	// Period is its sync interval (default 5m).
+	Period Duration `yaml:"period"`
+}
+
+// Return-primary behaviours (Scenario.ReturningPrimary).
+const (
+	ReturningPrimaryTables              = "tables"
+	ReturningPrimaryContinentalclusters = "continentalclusters"
+)
+
+// CIMChoiceConfig is one of the simulator's own CIM answers for a state no
+// table covers.
+type CIMChoiceConfig struct {
+	Role         string `yaml:"role"`
+	SyncStatus   string `yaml:"sync_status"`
+	TargetStatus string `yaml:"target_status"` // ready, failed or any
+	// States: a number or a DMTF name the simulator knows.
+	CopyState      string `yaml:"copy_state"`
+	SyncState      string `yaml:"sync_state"`
+	ProgressStatus string `yaml:"progress_status"`
+	// RoleReversed defaults to whether Role ends in -Rev.
+	RoleReversed *bool `yaml:"role_reversed"`
 }
 
 // VolumeConfig is one replicated volume. IDs are assigned when zero;
@@ -108,6 +164,14 @@ type VolumeConfig struct {
 	ID         int    `yaml:"id"`
 	RemoteName string `yaml:"remote_name"`
 	RemoteID   int    `yaml:"remote_id"`
+	// LongDistanceID is the id on a Synchronous Long Distance group's
+	// long-distance secondary (assigned when zero; the name there is
+	// RemoteName).
+	LongDistanceID int `yaml:"long_distance_id"`
+	// Status starts a volume of a started group NotSynced (its initial
+	// sync failed on a read error) or Stale (its last periodic resync
+	// failed; periodic legs only).
+	Status string `yaml:"status"`
 }
 
 // GenerateConfig generates Arrays arrays (sim-0000, sim-0001, ...), paired
@@ -159,6 +223,7 @@ func DefaultScenario() *Scenario {
 	sc := &Scenario{
 		TimeZone:        "UTC",
 		TransitionDelay: Duration(2 * time.Second),
+		TimeScale:       DefaultTimeScale,
 		Arrays: []ArrayConfig{
 			{Name: "sim-a", SystemID: 188150, Users: users},
 			{Name: "sim-b", SystemID: 188151, Users: users},
@@ -180,6 +245,58 @@ func DefaultScenario() *Scenario {
 		panic("fakearray: built-in scenario is invalid: " + err.Error()) // a programming error, caught by tests
 	}
 	return sc
+}
+
+// DefaultTimeScale is the time factor of a scenario that sets none.
+const DefaultTimeScale = 0.1
+
+// SLDScenario is the built-in Synchronous Long Distance trio: sld-a
+// (natural primary, system id 188160) replicates group rcg-sld
+// synchronously to sld-b (188161, over FC) and periodically (5m) to sld-c
+// (188162, over IP); sld-b and sld-c hold the standby leg (Status Backup,
+// both Secondary). Users as in DefaultScenario.
+func SLDScenario() *Scenario {
+	users := []UserConfig{{Name: DefaultUser, Password: DefaultPassword}}
+	sc := &Scenario{
+		TimeZone:        "UTC",
+		TransitionDelay: Duration(2 * time.Second),
+		TimeScale:       DefaultTimeScale,
+		Arrays: []ArrayConfig{
+			{Name: "sld-a", SystemID: 188160, Users: users},
+			{Name: "sld-b", SystemID: 188161, Users: users},
+			{Name: "sld-c", SystemID: 188162, Users: users},
+		},
+		Targets: []TargetConfig{
+			{Arrays: []string{"sld-a", "sld-b"}, Type: "FC"},
+			{Arrays: []string{"sld-a", "sld-c"}, Type: "IP"},
+			{Arrays: []string{"sld-b", "sld-c"}, Type: "IP"},
+		},
+		Groups: []GroupConfig{
+			{Name: "rcg-sld", Primary: "sld-a", Secondary: "sld-b", Mode: "sync",
+				Options:      []string{"auto_recover", "over_per_alert"},
+				LongDistance: &LongDistanceConfig{Secondary: "sld-c", Period: Duration(5 * time.Minute)},
+				Volumes:      vols("sld", 2)},
+		},
+	}
+	if err := sc.normalize(); err != nil {
+		panic("fakearray: built-in SLD scenario is invalid: " + err.Error()) // a programming error, caught by tests
+	}
+	return sc
+}
+
+// BuiltinScenarios names the built-in scenarios: "pair" (DefaultScenario)
+// and "sld" (SLDScenario).
+var BuiltinScenarios = []string{"pair", "sld"}
+
+// BuiltinScenario returns a built-in scenario by name (see BuiltinScenarios).
+func BuiltinScenario(name string) (*Scenario, error) {
+	switch name {
+	case "pair", "":
+		return DefaultScenario(), nil
+	case "sld":
+		return SLDScenario(), nil
+	}
+	return nil, fmt.Errorf("no built-in scenario %q (known: %s)", name, strings.Join(BuiltinScenarios, ", "))
 }
 
 func vols(prefix string, n int) []VolumeConfig {
@@ -296,6 +413,19 @@ func (sc *Scenario) normalize() error {
 	if sc.TransitionDelay < 0 {
 		return errors.New("transition_delay must not be negative")
 	}
+	switch {
+	case sc.TimeScale == 0:
+		sc.TimeScale = DefaultTimeScale
+	case sc.TimeScale < 0:
+		return errors.New("time_scale must be positive")
+	}
+	switch sc.ReturningPrimary {
+	case "":
+		sc.ReturningPrimary = ReturningPrimaryTables
+	case ReturningPrimaryTables, ReturningPrimaryContinentalclusters:
+	default:
+		return fmt.Errorf("returning_primary %q: want %s or %s", sc.ReturningPrimary, ReturningPrimaryTables, ReturningPrimaryContinentalclusters)
+	}
 	if sc.Generate != nil {
 		if err := sc.expand(); err != nil {
 			return err
@@ -391,6 +521,35 @@ func (sc *Scenario) normalize() error {
 		targets[k] = true
 	}
 
+	if err := sc.normalizeGroups(arrays, targets, pairKey); err != nil {
+		return err
+	}
+	// Materialize implied targets so that the scenario lists them all.
+	listed := map[string]bool{}
+	for _, t := range sc.Targets {
+		listed[pairKey(t.Arrays[0], t.Arrays[1])] = true
+	}
+	for _, g := range sc.Groups {
+		pairs := [][2]string{{g.Primary, g.Secondary}}
+		if g.LongDistance != nil {
+			pairs = append(pairs, [2]string{g.Primary, g.LongDistance.Secondary}, [2]string{g.Secondary, g.LongDistance.Secondary})
+		}
+		for _, pr := range pairs {
+			if k := pairKey(pr[0], pr[1]); !listed[k] {
+				listed[k] = true
+				sc.Targets = append(sc.Targets, TargetConfig{Arrays: []string{pr[0], pr[1]}, Type: "IP"})
+			}
+		}
+	}
+	if _, err := sc.cimChoices(); err != nil {
+		return err
+	}
+	return nil
+}
+
+// normalizeGroups validates the groups, fills their defaults and assigns
+// volume ids (explicit ids first, so that assigned ones do not collide).
+func (sc *Scenario) normalizeGroups(arrays map[string]*ArrayConfig, targets map[string]bool, pairKey func(a, b string) string) error {
 	nextVolID := map[string]int{}
 	usedVolID := map[string]map[int]bool{}
 	usedVolName := map[string]map[string]bool{}
@@ -400,21 +559,34 @@ func (sc *Scenario) normalize() error {
 		// Distinct ranges per array make swapped local/remote ids visible.
 		nextVolID[a.Name] = 100 + 1000*(i%10)
 	}
-	// Explicit ids first, so that assigned ids do not collide with them.
-	for i, g := range sc.Groups {
-		for _, c := range []struct {
-			array string
-			id    func(VolumeConfig) int
-		}{{g.Primary, func(v VolumeConfig) int { return v.ID }}, {g.Secondary, func(v VolumeConfig) int { return v.RemoteID }}} {
-			if arrays[c.array] == nil {
+	// holders are the arrays holding group g, with each volume's id there.
+	type holder struct {
+		array string
+		id    func(*VolumeConfig) *int
+		name  func(*VolumeConfig) string
+	}
+	holders := func(g *GroupConfig) []holder {
+		h := []holder{
+			{g.Primary, func(v *VolumeConfig) *int { return &v.ID }, func(v *VolumeConfig) string { return v.Name }},
+			{g.Secondary, func(v *VolumeConfig) *int { return &v.RemoteID }, func(v *VolumeConfig) string { return v.RemoteName }},
+		}
+		if g.LongDistance != nil {
+			h = append(h, holder{g.LongDistance.Secondary, func(v *VolumeConfig) *int { return &v.LongDistanceID }, func(v *VolumeConfig) string { return v.RemoteName }})
+		}
+		return h
+	}
+	for i := range sc.Groups {
+		g := &sc.Groups[i]
+		for _, h := range holders(g) {
+			if arrays[h.array] == nil {
 				continue // reported below
 			}
-			for _, v := range g.Volumes {
-				if id := c.id(v); id > 0 {
-					if usedVolID[c.array][id] {
-						return itemErr("groups", i, fmt.Errorf("group %s: volume id %d used twice on %s", g.Name, id, c.array))
+			for j := range g.Volumes {
+				if id := *h.id(&g.Volumes[j]); id > 0 {
+					if usedVolID[h.array][id] {
+						return itemErr("groups", i, fmt.Errorf("group %s: volume id %d used twice on %s", g.Name, id, h.array))
 					}
-					usedVolID[c.array][id] = true
+					usedVolID[h.array][id] = true
 				}
 			}
 		}
@@ -430,89 +602,200 @@ func (sc *Scenario) normalize() error {
 	groupNames := map[string]bool{}
 	for i := range sc.Groups {
 		g := &sc.Groups[i]
-		if !validName(g.Name) || strings.Contains(g.Name, ".r") {
-			return itemErr("groups", i, fmt.Errorf("name %q: want 1-31 letters, digits, '.', '_' or '-' (and no \".r\", which secondaries append)", g.Name))
+		if err := g.normalize(arrays); err != nil {
+			return itemErr("groups", i, err)
 		}
 		where := "group " + g.Name
-		if arrays[g.Primary] == nil {
-			return itemErr("groups", i, fmt.Errorf("%s: unknown primary array %q", where, g.Primary))
-		}
-		if arrays[g.Secondary] == nil {
-			return itemErr("groups", i, fmt.Errorf("%s: unknown secondary array %q", where, g.Secondary))
-		}
-		if g.Primary == g.Secondary {
-			return itemErr("groups", i, fmt.Errorf("%s: primary and secondary are the same array", where))
-		}
-		for _, k := range []string{g.Primary + "\x00" + g.Name, g.Secondary + "\x00" + g.Name} {
+		for _, h := range holders(g) {
+			k := h.array + "\x00" + g.Name
 			if groupNames[k] {
 				return itemErr("groups", i, fmt.Errorf("%s: defined twice on one array", where))
 			}
 			groupNames[k] = true
 		}
 		targets[pairKey(g.Primary, g.Secondary)] = true
-		switch g.Mode {
-		case "sync":
-			if g.Period != 0 {
-				return itemErr("groups", i, fmt.Errorf("%s: period is only for periodic mode", where))
-			}
-		case "periodic":
-			if g.Period == 0 {
-				g.Period = Duration(5 * time.Minute)
-			}
-			if g.Period < Duration(time.Second) {
-				return itemErr("groups", i, fmt.Errorf("%s: period must be at least 1s", where))
-			}
-		default:
-			return itemErr("groups", i, fmt.Errorf("%s: mode %q: want sync or periodic", where, g.Mode))
-		}
-		for _, o := range g.Options {
-			if !optRE.MatchString(o) {
-				return itemErr("groups", i, fmt.Errorf("%s: option %q: want a word like auto_recover", where, o))
-			}
-		}
-		if len(g.Volumes) == 0 {
-			return itemErr("groups", i, fmt.Errorf("%s: no volumes", where))
-		}
 		for j := range g.Volumes {
 			v := &g.Volumes[j]
-			if !validName(v.Name) {
-				return itemErr("groups", i, fmt.Errorf("%s: volumes[%d]: name %q invalid", where, j, v.Name))
-			}
-			if v.RemoteName == "" {
-				v.RemoteName = v.Name
-			}
-			if v.ID < 0 || v.RemoteID < 0 || v.ID > 999999 || v.RemoteID > 999999 {
-				return itemErr("groups", i, fmt.Errorf("%s: volumes[%d]: ids must be 1..999999 (0: assigned)", where, j))
-			}
-			if !validName(v.RemoteName) {
-				return itemErr("groups", i, fmt.Errorf("%s: volumes[%d]: remote_name %q invalid", where, j, v.RemoteName))
-			}
-			for _, c := range []struct{ array, name string }{{g.Primary, v.Name}, {g.Secondary, v.RemoteName}} {
-				if usedVolName[c.array][c.name] {
-					return itemErr("groups", i, fmt.Errorf("%s: volume %q already exists on %s", where, c.name, c.array))
+			for _, h := range holders(g) {
+				name := h.name(v)
+				if usedVolName[h.array][name] {
+					return itemErr("groups", i, fmt.Errorf("%s: volume %q already exists on %s", where, name, h.array))
 				}
-				usedVolName[c.array][c.name] = true
+				usedVolName[h.array][name] = true
+				if id := h.id(v); *id == 0 {
+					*id = assign(h.array)
+				}
 			}
-			if v.ID == 0 {
-				v.ID = assign(g.Primary)
-			}
-			if v.RemoteID == 0 {
-				v.RemoteID = assign(g.Secondary)
-			}
-		}
-	}
-	// Materialize implied targets so that the scenario lists them all.
-	listed := map[string]bool{}
-	for _, t := range sc.Targets {
-		listed[pairKey(t.Arrays[0], t.Arrays[1])] = true
-	}
-	for _, g := range sc.Groups {
-		if k := pairKey(g.Primary, g.Secondary); !listed[k] {
-			listed[k] = true
-			sc.Targets = append(sc.Targets, TargetConfig{Arrays: []string{g.Primary, g.Secondary}, Type: "IP"})
 		}
 	}
 	return nil
+}
+
+// normalize validates one group and fills its defaults (not its volume ids).
+func (g *GroupConfig) normalize(arrays map[string]*ArrayConfig) error {
+	if !validName(g.Name) || strings.Contains(g.Name, ".r") {
+		return fmt.Errorf("name %q: want 1-31 letters, digits, '.', '_' or '-' (and no \".r\", which secondaries append)", g.Name)
+	}
+	where := "group " + g.Name
+	if arrays[g.Primary] == nil {
+		return fmt.Errorf("%s: unknown primary array %q", where, g.Primary)
+	}
+	if arrays[g.Secondary] == nil {
+		return fmt.Errorf("%s: unknown secondary array %q", where, g.Secondary)
+	}
+	if g.Primary == g.Secondary {
+		return fmt.Errorf("%s: primary and secondary are the same array", where)
+	}
+	switch g.Mode {
+	case "sync":
+		if g.Period != 0 {
+			return fmt.Errorf("%s: period is only for periodic mode", where)
+		}
+	case "periodic":
+		if g.Period == 0 {
+			g.Period = Duration(5 * time.Minute)
+		}
+		if g.Period < Duration(time.Second) {
+			return fmt.Errorf("%s: period must be at least 1s", where)
+		}
+	default:
+		return fmt.Errorf("%s: mode %q: want sync or periodic", where, g.Mode)
+	}
+	periodic := g.Mode == "periodic"
+	if ld := g.LongDistance; ld != nil {
+		switch {
+		case g.Mode != "sync":
+			return fmt.Errorf("%s: long_distance needs mode sync (Synchronous Long Distance: a sync and a periodic target)", where)
+		case arrays[ld.Secondary] == nil:
+			return fmt.Errorf("%s: long_distance: unknown secondary array %q", where, ld.Secondary)
+		case ld.Secondary == g.Primary || ld.Secondary == g.Secondary:
+			return fmt.Errorf("%s: long_distance: secondary %s must be a third array", where, ld.Secondary)
+		}
+		if ld.Period == 0 {
+			ld.Period = Duration(5 * time.Minute)
+		}
+		if ld.Period < Duration(time.Second) {
+			return fmt.Errorf("%s: long_distance: period must be at least 1s", where)
+		}
+		periodic = true
+	}
+	switch {
+	case g.ResyncDuration < 0:
+		return fmt.Errorf("%s: resync_duration must not be negative", where)
+	case g.ResyncDuration > 0 && !periodic:
+		return fmt.Errorf("%s: resync_duration is for periodic groups", where)
+	case g.ResyncDuration > 0 && (g.ResyncDuration >= g.Period && g.Mode == "periodic" || g.LongDistance != nil && g.ResyncDuration >= g.LongDistance.Period):
+		return fmt.Errorf("%s: resync_duration must be shorter than the period", where)
+	case g.New && g.Stopped:
+		return fmt.Errorf("%s: new and stopped exclude each other (a new group was never started)", where)
+	}
+	for _, o := range g.Options {
+		if !optRE.MatchString(o) {
+			return fmt.Errorf("%s: option %q: want a word like auto_recover", where, o)
+		}
+	}
+	if len(g.Volumes) == 0 {
+		return fmt.Errorf("%s: no volumes", where)
+	}
+	for j := range g.Volumes {
+		v := &g.Volumes[j]
+		if !validName(v.Name) {
+			return fmt.Errorf("%s: volumes[%d]: name %q invalid", where, j, v.Name)
+		}
+		if v.RemoteName == "" {
+			v.RemoteName = v.Name
+		}
+		if !validName(v.RemoteName) {
+			return fmt.Errorf("%s: volumes[%d]: remote_name %q invalid", where, j, v.RemoteName)
+		}
+		for _, id := range []int{v.ID, v.RemoteID, v.LongDistanceID} {
+			if id < 0 || id > 999999 {
+				return fmt.Errorf("%s: volumes[%d]: ids must be 1..999999 (0: assigned)", where, j)
+			}
+		}
+		if v.LongDistanceID != 0 && g.LongDistance == nil {
+			return fmt.Errorf("%s: volumes[%d]: long_distance_id without long_distance", where, j)
+		}
+		switch v.Status {
+		case "":
+		case syncNotSynced, syncStale:
+			if g.New || g.Stopped {
+				return fmt.Errorf("%s: volumes[%d]: status %s is for a started group", where, j, v.Status)
+			}
+			if v.Status == syncStale && !periodic {
+				return fmt.Errorf("%s: volumes[%d]: status Stale is for periodic groups (a failed periodic resync)", where, j)
+			}
+		default:
+			return fmt.Errorf("%s: volumes[%d]: status %q: want %s or %s", where, j, v.Status, syncNotSynced, syncStale)
+		}
+	}
+	return nil
+}
+
+// cimChoices returns the simulator's own CIM answers for this scenario:
+// the built-in choices with cim_outside_tables laid over them. A choice
+// for a state the manual covers is an error: there the manual answers.
+func (sc *Scenario) cimChoices() ([]CIMEntry, error) {
+	var user []CIMEntry
+	for i, c := range sc.CIMOutsideTables {
+		bad := func(format string, args ...any) error {
+			return itemErr("cim_outside_tables", i, fmt.Errorf(format, args...))
+		}
+		e := CIMEntry{Role: c.Role, SyncStatus: c.SyncStatus, Choice: true,
+			Source: "scenario: cim_outside_tables[" + strconv.Itoa(i) + "]"}
+		switch c.Role {
+		case rolePrimary, roleSecondary, rolePrimaryRev, roleSecondaryRev:
+		default:
+			return nil, bad("role %q: want Primary, Secondary, Primary-Rev or Secondary-Rev", c.Role)
+		}
+		switch c.SyncStatus {
+		case syncNew, syncSyncing, syncSynced, syncNotSynced, syncStale, syncStopped:
+		default:
+			return nil, bad("sync_status %q: want New, Syncing, Synced, NotSynced, Stale or Stopped", c.SyncStatus)
+		}
+		switch c.TargetStatus {
+		case "ready":
+			e.Link = LinkUp
+		case "failed":
+			e.Link = LinkDown
+		case "any", "":
+			e.Link = LinkAny
+		default:
+			return nil, bad("target_status %q: want ready, failed or any", c.TargetStatus)
+		}
+		var err error
+		for _, f := range []struct {
+			prop string
+			text string
+			to   *uint16
+		}{{"copy_state", c.CopyState, &e.CopyState}, {"sync_state", c.SyncState, &e.SyncState}, {"progress_status", c.ProgressStatus, &e.ProgressStatus}} {
+			if f.text == "" {
+				return nil, bad("%s missing", f.prop)
+			}
+			if *f.to, err = parseState(f.prop, f.text); err != nil {
+				return nil, bad("%v", err)
+			}
+		}
+		e.RoleReversed = reversed(c.Role)
+		if c.RoleReversed != nil {
+			e.RoleReversed = *c.RoleReversed
+		}
+		for _, link := range []bool{true, false} {
+			if e.Link == LinkUp && !link || e.Link == LinkDown && link {
+				continue
+			}
+			cs := cimCase{role: e.Role, sync: e.SyncStatus, linkUp: link}
+			for _, m := range manualAnswers {
+				if m.covers(cs) {
+					return nil, bad("%s: the manual answers this state (%s); the simulator follows it", cs, strings.Join(m.Rows, ", "))
+				}
+			}
+		}
+		user = append(user, e)
+	}
+	// The scenario's choices come first (the first that covers a state
+	// answers), then the built-in ones.
+	return append(user, defaultChoices...), nil
 }
 
 // maxGeneratedVolumePairs bounds generate: (500 arrays of 10000 volumes

@@ -52,6 +52,59 @@ func TestExampleScenarioLoads(t *testing.T) {
 	}
 }
 
+// trio is three arrays, for scenario error cases.
+const trio = "arrays:\n  - {name: a, system_id: 1, users: [{name: u, password: p}]}\n  - {name: b, system_id: 2, users: [{name: u, password: p}]}\n  - {name: c, system_id: 3, users: [{name: u, password: p}]}\n"
+
+// The scenario's cim_outside_tables replace the simulator's built-in
+// choice for a state outside the tables.
+func TestScenarioCIMChoice(t *testing.T) {
+	sc, err := ParseScenario([]byte(trio+`groups:
+  - {name: g, primary: a, secondary: b, mode: sync, volumes: [{name: v}]}
+cim_outside_tables:
+  - {role: Primary, sync_status: Stopped, target_status: failed, copy_state: Inactive, sync_state: Frozen, progress_status: Dormant}
+`), "sim.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := startSim(t, sc, Options{TimeScale: 1000})
+	s.LinkDown("a", "b")
+	s.FinishTransitions()
+	g := listingOf(t, s, "a", "g", "")
+	if !g.CIMChoice || g.Row != "" || g.CIM != (CIMAnswer{copyInactive, syncStateFrozen, progressDormant, false}) {
+		t.Fatalf("%+v", g)
+	}
+	var found bool
+	for _, e := range s.CIMAnswers() {
+		found = found || e.Choice && strings.Contains(e.Source, "cim_outside_tables[0]")
+	}
+	if !found {
+		t.Error("Sim.CIMAnswers does not list the scenario's choice")
+	}
+	// Without it: the built-in choice.
+	d := startSim(t, nil, Options{TimeScale: 1000})
+	d.LinkDown("sim-a", "sim-b")
+	d.FinishTransitions()
+	if g := listingOf(t, d, "sim-a", "rcg-db", ""); !g.CIMChoice || g.CIM != (CIMAnswer{copyBroken, syncStateBroken, progressCompleted, false}) {
+		t.Fatalf("built-in choice: %+v", g)
+	}
+}
+
+// The built-in scenarios by name.
+func TestBuiltinScenarios(t *testing.T) {
+	for _, name := range BuiltinScenarios {
+		sc, err := BuiltinScenario(name)
+		if err != nil || len(sc.Arrays) < 2 {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if sc, _ := BuiltinScenario("sld"); len(sc.Arrays) != 3 || sc.Groups[0].LongDistance == nil || len(sc.Targets) != 3 {
+		t.Errorf("sld: %+v", sc)
+	}
+	if _, err := BuiltinScenario("triangle"); err == nil || !strings.Contains(err.Error(), "pair, sld") {
+		t.Errorf("unknown: %v", err)
+	}
+}
+
 func TestScenarioErrorsNameFileAndLine(t *testing.T) {
 	cases := []struct{ yaml, want string }{
 		{"arrays:\n  - name: a\n    sistem_id: 1\n", "sim.yml:3: unknown key \"sistem_id\""},
@@ -65,6 +118,40 @@ func TestScenarioErrorsNameFileAndLine(t *testing.T) {
 		{"arrays:\n  - {name: a, system_id: 1, users: [{name: simadmin, password: p}]}\n", "reserved for control"},
 		{"arrays:\n  - {name: a, system_id: 1, users: [{name: u, password: p}], faults: [bogus]}\n", `sim.yml:2: array a: unknown fault "bogus"`},
 		{"", "no arrays"},
+		{"time_scale: -1\n" + trio, "time_scale must be positive"},
+		{"returning_primary: stays\n" + trio, `returning_primary "stays": want tables or continentalclusters`},
+		{trio + "groups:\n  - {name: g, primary: a, secondary: b, mode: periodic, long_distance: {secondary: c}, volumes: [{name: v}]}\n",
+			"sim.yml:6: group g: long_distance needs mode sync"},
+		{trio + "groups:\n  - {name: g, primary: a, secondary: b, mode: sync, long_distance: {secondary: b}, volumes: [{name: v}]}\n",
+			"sim.yml:6: group g: long_distance: secondary b must be a third array"},
+		{trio + "groups:\n  - {name: g, primary: a, secondary: b, mode: sync, long_distance: {secondary: d}, volumes: [{name: v}]}\n",
+			`sim.yml:6: group g: long_distance: unknown secondary array "d"`},
+		{trio + "groups:\n  - {name: g, primary: a, secondary: b, mode: sync, resync_duration: 1m, volumes: [{name: v}]}\n",
+			"sim.yml:6: group g: resync_duration is for periodic groups"},
+		{trio + "groups:\n  - {name: g, primary: a, secondary: b, mode: periodic, period: 1m, resync_duration: 1m, volumes: [{name: v}]}\n",
+			"resync_duration must be shorter than the period"},
+		{trio + "groups:\n  - {name: g, primary: a, secondary: b, mode: sync, new: true, stopped: true, volumes: [{name: v}]}\n",
+			"new and stopped exclude each other"},
+		{trio + "groups:\n  - {name: g, primary: a, secondary: b, mode: sync, volumes: [{name: v, status: Stale}]}\n",
+			"status Stale is for periodic groups"},
+		{trio + "groups:\n  - {name: g, primary: a, secondary: b, mode: sync, volumes: [{name: v, status: Broken}]}\n",
+			`status "Broken": want NotSynced or Stale`},
+		{trio + "groups:\n  - {name: g, primary: a, secondary: b, mode: sync, new: true, volumes: [{name: v, status: NotSynced}]}\n",
+			"status NotSynced is for a started group"},
+		{trio + "groups:\n  - {name: g, primary: a, secondary: b, mode: sync, volumes: [{name: v, long_distance_id: 5}]}\n",
+			"long_distance_id without long_distance"},
+		{trio + "cim_outside_tables:\n  - {role: Secondary, sync_status: Stopped, target_status: failed, copy_state: 5, sync_state: 12, progress_status: 2}\n",
+			"sim.yml:6: Secondary/Stopped, target failed: the manual answers this state (T110-1)"},
+		{trio + "cim_outside_tables:\n  - {role: Primary, sync_status: Stopped, target_status: any, copy_state: 8, sync_state: 14, progress_status: 2}\n",
+			"the manual answers this state (T109-stopped)"},
+		{trio + "cim_outside_tables:\n  - {role: Primary, sync_status: Stopped, target_status: failed, copy_state: Brokn, sync_state: 12, progress_status: 2}\n",
+			`copy_state "Brokn": want a number or a DMTF name`},
+		{trio + "cim_outside_tables:\n  - {role: Boss, sync_status: Stopped, target_status: failed, copy_state: 5, sync_state: 12, progress_status: 2}\n",
+			`role "Boss"`},
+		{trio + "cim_outside_tables:\n  - {role: Primary, sync_status: Stopped, target_status: down, copy_state: 5, sync_state: 12, progress_status: 2}\n",
+			`target_status "down": want ready, failed or any`},
+		{trio + "cim_outside_tables:\n  - {role: Primary, sync_status: Stopped, target_status: failed, copy_state: 5, progress_status: 2}\n",
+			"sync_state missing"},
 	}
 	for _, c := range cases {
 		_, err := ParseScenario([]byte(c.yaml), "sim.yml")
@@ -119,6 +206,8 @@ func FuzzParseScenario(f *testing.F) {
 	f.Add([]byte("generate: {arrays: 3, groups_per_pair: 2, volumes_per_group: 2}\n"))
 	f.Add([]byte("arrays:\n  - {name: a, system_id: 1, users: [{name: u, password: p}]}\n"))
 	f.Add([]byte("transition_delay: -1s\ntime_zone: Nowhere/City\n"))
+	f.Add([]byte(trio + "groups:\n  - {name: g, primary: a, secondary: b, mode: sync, long_distance: {secondary: c}, volumes: [{name: v, long_distance_id: 3, status: Stale}]}\n" +
+		"cim_outside_tables:\n  - {role: Primary, sync_status: Stopped, target_status: failed, copy_state: 8, sync_state: 14, progress_status: 3}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		sc, err := ParseScenario(data, "fuzz.yml")
 		if err != nil {

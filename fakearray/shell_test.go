@@ -148,18 +148,33 @@ func TestControlChannel(t *testing.T) {
 		t.Fatalf("down array: %v", r.err)
 	}
 	r := sshExec(t, s, "sim-b", user, pw, "simctl status")
-	if !strings.Contains(r.out, "array sim-a down") || !strings.Contains(r.out, "group rcg-db sim-a->sim-b interrupted") {
-		t.Fatalf("status: %q", r.out)
+	if !strings.Contains(r.out, "array sim-a down") || !strings.Contains(r.out, "link sim-a sim-b lost,lost target=ready") ||
+		!strings.Contains(r.out, "group rcg-db sim-a(Primary)->sim-b(Secondary) synced") || !strings.Contains(r.out, "pending 3") {
+		t.Fatalf("status before the timeouts: %q", r.out)
+	}
+	// simctl next runs the timeout due first (a heartbeat: the link is
+	// marked Down, the target still ready), finish runs the rest.
+	simctl(t, s, "sim-b", "next")
+	r = sshExec(t, s, "sim-b", user, pw, "simctl status")
+	if !strings.Contains(r.out, "link sim-a sim-b down,lost target=ready") {
+		t.Fatalf("status after one heartbeat timeout: %q", r.out)
+	}
+	simctl(t, s, "sim-b", "finish")
+	r = sshExec(t, s, "sim-b", user, pw, "simctl status")
+	if !strings.Contains(r.out, "link sim-a sim-b down,down target=failed") || !strings.Contains(r.out, "group rcg-db sim-a(Primary)->sim-b(Secondary) interrupted") {
+		t.Fatalf("status after the timeouts: %q", r.out)
 	}
 	simctl(t, s, "sim-b", "array up sim-a")
-	simctl(t, s, "sim-b", "link down sim-a sim-b")
+	simctl(t, s, "sim-b", "link down sim-a sim-b 2")
 	simctl(t, s, "sim-b", "fault inject sim-a slow:5s")
+	simctl(t, s, "sim-b", "finish")
 	r = sshExec(t, s, "sim-b", user, pw, "simctl status")
-	if !strings.Contains(r.out, "link sim-a sim-b down") || !strings.Contains(r.out, "faults=slow:5s") {
+	if !strings.Contains(r.out, "link sim-a sim-b up,down target=ready") || !strings.Contains(r.out, "faults=slow:5s") {
 		t.Fatalf("status: %q", r.out)
 	}
 	simctl(t, s, "sim-b", "fault clear sim-a")
-	for _, bad := range []string{"simctl array down nope", "simctl fault inject sim-a bogus", "simctl link down sim-a nope", "simctl dance"} {
+	for _, bad := range []string{"simctl array down nope", "simctl fault inject sim-a bogus", "simctl link down sim-a nope",
+		"simctl link down sim-a sim-b 3", "simctl volume stale rcg-db db.0", "simctl volume broken rcg-app app.0", "simctl volume stale nope x", "simctl dance"} {
 		if r := sshExec(t, s, "sim-b", user, pw, bad); r.status == 0 || !strings.Contains(r.out, "Error") {
 			t.Errorf("%s: %d %q", bad, r.status, r.out)
 		}

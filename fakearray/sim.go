@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -20,8 +19,11 @@ import (
 type Options struct {
 	// TransitionDelay overrides the scenario's transition_delay when > 0.
 	TransitionDelay time.Duration
+	// TimeScale overrides the scenario's time_scale when > 0: the factor
+	// applied to the arrays' documented durations (link timeouts).
+	TimeScale float64
 	// Clock returns the current time (default time.Now); it drives
-	// periodic Last-Sync times.
+	// periodic Last-Sync times and sync percentages.
 	Clock func() time.Time
 	// Logger receives the simulator's log (default: discard).
 	Logger *slog.Logger
@@ -41,15 +43,23 @@ type Sim struct {
 	groups  []*group
 	loc     *time.Location
 	delay   time.Duration
+	scale   float64
 	clock   func() time.Time
 	log     *slog.Logger
 	adminPW string
+	cim     cimTable
+	// syncPercent: the sending side prints "Syncing (NN%)".
+	syncPercent bool
+	// continentalclusters: a returning old primary stays Primary until
+	// recover (else it shows Secondary-Rev at once, as the tables say).
+	continentalclusters bool
+	nextTask            int
 
 	closed  bool
-	pending int                    // scheduled transitions not yet run
-	timers  map[*time.Timer]func() // pending transitions
-	idle    chan struct{}          // closed and replaced whenever pending drops to 0
-	done    chan struct{}          // closed by Close
+	events  map[*event]struct{} // pending transitions and timeouts
+	seq     uint64
+	idle    chan struct{} // closed and replaced whenever events empties
+	done    chan struct{} // closed by Close
 	wg      sync.WaitGroup
 	stopCtx func() bool
 }
@@ -59,9 +69,9 @@ type simArray struct {
 	cfg     ArrayConfig
 	down    bool
 	faults  faultSet
-	peers   []*peer // targets, in print order
-	sides   []*group
-	byLocal map[string]*group // local group name -> group
+	peers   []*peer   // targets, in print order
+	members []*member // groups held here, in print order
+	byLocal map[string]*member
 	users   map[string]*user
 	hostKey gossh.Signer
 	altKey  gossh.Signer // presented under host-key-change
@@ -85,12 +95,6 @@ type peer struct {
 	addrs [2]string
 }
 
-// pairLink is the set of links between two arrays; it is up or down as a whole.
-type pairLink struct {
-	a, b *simArray
-	down bool
-}
-
 // ArrayInfo is what a client needs to reach one simulated array.
 type ArrayInfo struct {
 	Name     string
@@ -109,28 +113,6 @@ type ArrayInfo struct {
 	KnownHostsLine string
 }
 
-// GroupState is one array's view of one group, for tests and the checker
-// to assert against the tables.
-type GroupState struct {
-	Array        string
-	Group        string // name on this array
-	NaturalGroup string // name on the natural primary
-	Target       string
-	TargetStatus string // ready, failed
-	Status       string // Started, Stopped
-	Role         string // as printed (after faults)
-	SyncStatus   string // of every volume
-	// Row is the table row id the array is at (T109-synced, T110-5, ...),
-	// "" when the tables have no row for it.
-	Row string
-	// CIMRow is the row whose triple the CIM server reports (equal to Row
-	// unless Row is "").
-	CIMRow string
-	// Phase names the pair's place in the sequence (synced, failed-over, ...).
-	Phase   string
-	Volumes []string // local volume names
-}
-
 // Start builds the arrays of sc and starts their SSH and CIM servers. When
 // ctx ends, the simulation closes. Start fills in sc's defaults (nil: the
 // built-in DefaultScenario).
@@ -146,23 +128,33 @@ func Start(ctx context.Context, sc *Scenario, opts Options) (*Sim, error) {
 		return nil, err
 	}
 	s := &Sim{
-		byName: map[string]*simArray{},
-		loc:    loc,
-		delay:  time.Duration(sc.TransitionDelay),
-		clock:  opts.Clock,
-		log:    opts.Logger,
-		timers: map[*time.Timer]func(){},
-		idle:   make(chan struct{}),
-		done:   make(chan struct{}),
+		byName:              map[string]*simArray{},
+		loc:                 loc,
+		delay:               time.Duration(sc.TransitionDelay),
+		scale:               sc.TimeScale,
+		clock:               opts.Clock,
+		log:                 opts.Logger,
+		syncPercent:         sc.SyncPercent,
+		continentalclusters: sc.ReturningPrimary == ReturningPrimaryContinentalclusters,
+		nextTask:            1001,
+		events:              map[*event]struct{}{},
+		idle:                make(chan struct{}),
+		done:                make(chan struct{}),
 	}
 	if opts.TransitionDelay > 0 {
 		s.delay = opts.TransitionDelay
+	}
+	if opts.TimeScale > 0 {
+		s.scale = opts.TimeScale
 	}
 	if s.clock == nil {
 		s.clock = time.Now
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.cim.choices, err = sc.cimChoices(); err != nil {
+		return nil, err
 	}
 	close(s.idle) // nothing pending
 	s.adminPW = DefaultAdminPassword
@@ -219,7 +211,7 @@ func Start(ctx context.Context, sc *Scenario, opts Options) (*Sim, error) {
 func (s *Sim) build(sc *Scenario) error {
 	now := s.clock()
 	for _, ac := range sc.Arrays {
-		a := &simArray{cfg: ac, down: ac.Down, faults: faultSet{}, byLocal: map[string]*group{}, users: map[string]*user{}}
+		a := &simArray{cfg: ac, down: ac.Down, faults: faultSet{}, byLocal: map[string]*member{}, users: map[string]*user{}}
 		for _, f := range ac.Faults {
 			ft, _ := ParseFault(f) // validated by normalize
 			a.faults[ft.Name] = ft
@@ -247,7 +239,10 @@ func (s *Sim) build(sc *Scenario) error {
 	}
 	for i, tc := range sc.Targets {
 		a, b := s.byName[tc.Arrays[0]], s.byName[tc.Arrays[1]]
-		l := &pairLink{a: a, b: b, down: tc.Down}
+		l := &pairLink{a: a, b: b}
+		if tc.Down {
+			l.cut = [2]bool{true, true}
+		}
 		s.links = append(s.links, l)
 		for _, side := range [][2]*simArray{{a, b}, {b, a}} {
 			from, to := side[0], side[1]
@@ -263,25 +258,80 @@ func (s *Sim) build(sc *Scenario) error {
 		}
 	}
 	for _, gc := range sc.Groups {
-		g := &group{cfg: gc, primary: s.byName[gc.Primary], secondary: s.byName[gc.Secondary]}
-		g.link = s.linkBetween(g.primary, g.secondary)
-		g.primaryID = len(g.primary.sides) + 1
-		g.secondaryID = len(g.secondary.sides) + 1
-		g.primary.sides = append(g.primary.sides, g)
-		g.secondary.sides = append(g.secondary.sides, g)
-		g.primary.byLocal[gc.Name] = g
-		g.secondary.byLocal[g.secondaryName()] = g
-		g.syncedSince = now
-		g.lastSync = now
-		if gc.Stopped {
-			g.setPhase(phStopped, now)
+		s.groups = append(s.groups, s.buildGroup(gc, now))
+	}
+	// Arrays down or links cut at start: the loss happened long ago.
+	for _, l := range s.links {
+		if !l.connected() {
+			l.shownDown = [2]bool{true, true}
+			l.failed = true
+			s.targetFailedLocked(l, now)
 		}
-		if !g.reachable() {
-			g.setPhase(phInterrupted, now)
-		}
-		s.groups = append(s.groups, g)
 	}
 	return nil
+}
+
+// buildGroup creates a group's members and legs: the natural primary's
+// leg to its secondary and, for Synchronous Long Distance, the periodic leg
+// to the long-distance secondary and the standby leg between the two
+// secondaries (Status Backup, both Secondary).
+func (s *Sim) buildGroup(gc GroupConfig, now time.Time) *group {
+	g := &group{cfg: gc}
+	primary := s.byName[gc.Primary]
+	addMember := func(a *simArray, name string, vol func(VolumeConfig) memberVolume) *member {
+		mb := &member{g: g, array: a, name: name, id: len(a.members) + 1}
+		for _, v := range gc.Volumes {
+			mb.vols = append(mb.vols, vol(v))
+		}
+		a.members = append(a.members, mb)
+		a.byLocal[name] = mb
+		g.members = append(g.members, mb)
+		return mb
+	}
+	p := addMember(primary, gc.Name, func(v VolumeConfig) memberVolume { return memberVolume{v.Name, v.ID} })
+	sec := addMember(s.byName[gc.Secondary], g.secondaryName(primary), func(v VolumeConfig) memberVolume { return memberVolume{v.RemoteName, v.RemoteID} })
+	status := statusStarted
+	switch {
+	case gc.New:
+		status = statusNew
+	case gc.Stopped:
+		status = statusStopped
+	}
+	addLeg := func(a, b *member, periodic bool, period time.Duration, standby bool) {
+		l := &leg{g: g, link: s.linkBetween(a.array, b.array), periodic: periodic, period: period,
+			resync: time.Duration(gc.ResyncDuration), cycleStart: now}
+		roleA, st := rolePrimary, status
+		if standby {
+			roleA, st = roleSecondary, statusBackup
+		}
+		l.ends[0] = &end{leg: l, m: a, role: roleA, status: st}
+		l.ends[1] = &end{leg: l, m: b, role: roleSecondary, status: st}
+		if !periodic {
+			l.link.sync = true // a target carrying a sync group has the sync timeouts
+		}
+		for _, vc := range gc.Volumes {
+			v := &volume{status: syncSynced, since: now, lastSync: now}
+			switch {
+			case st == statusNew:
+				v.status, v.lastSync = syncNew, time.Time{}
+			case st == statusStopped:
+				v.status = syncStopped
+			case st == statusStarted && vc.Status != "":
+				v.status = vc.Status
+			}
+			l.vols = append(l.vols, v)
+		}
+		g.legs = append(g.legs, l)
+	}
+	addLeg(p, sec, gc.Mode == "periodic", time.Duration(gc.Period), false)
+	if ld := gc.LongDistance; ld != nil {
+		far := addMember(s.byName[ld.Secondary], g.secondaryName(primary), func(v VolumeConfig) memberVolume {
+			return memberVolume{v.RemoteName, v.LongDistanceID}
+		})
+		addLeg(p, far, true, time.Duration(ld.Period), false)
+		addLeg(sec, far, true, time.Duration(ld.Period), true)
+	}
+	return g
 }
 
 func boolInt(b bool) int {
@@ -348,118 +398,6 @@ func (u *user) passwordOK(pw string) bool {
 	return u.password != "" && subtle.ConstantTimeCompare([]byte(u.password), []byte(pw)) == 1
 }
 
-// Close stops every server and pending transition. It is idempotent.
-func (s *Sim) Close() error {
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return nil
-	}
-	s.closed = true
-	close(s.done)
-	for t := range s.timers {
-		t.Stop()
-	}
-	s.timers = nil
-	s.pending = 0
-	s.signalIdleLocked()
-	s.mu.Unlock()
-	if s.stopCtx != nil {
-		s.stopCtx()
-	}
-	for _, a := range s.arrays {
-		if a.ssh != nil {
-			a.ssh.close()
-		}
-		if a.cim != nil {
-			a.cim.close()
-		}
-	}
-	s.wg.Wait()
-	return nil
-}
-
-func (s *Sim) signalIdleLocked() {
-	if s.pending == 0 {
-		select {
-		case <-s.idle:
-		default:
-			close(s.idle)
-		}
-	}
-}
-
-// WaitIdle returns when no transition is pending (every failover, recover,
-// restore, sync has finished) or when ctx ends.
-func (s *Sim) WaitIdle(ctx context.Context) error {
-	for {
-		s.mu.RLock()
-		idle, pending := s.idle, s.pending
-		s.mu.RUnlock()
-		if pending == 0 {
-			return nil
-		}
-		select {
-		case <-idle:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-}
-
-// schedule runs then on g after the transition delay, unless g's phase
-// changes first. Callers hold s.mu.
-func (s *Sim) scheduleLocked(g *group, then func(now time.Time)) {
-	if s.closed {
-		return
-	}
-	gen := g.gen
-	if s.pending == 0 {
-		s.idle = make(chan struct{})
-	}
-	s.pending++
-	var t *time.Timer
-	fire := func() {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		if s.closed {
-			return
-		}
-		delete(s.timers, t)
-		s.pending--
-		if g.gen == gen {
-			then(s.clock())
-		}
-		s.signalIdleLocked()
-	}
-	t = time.AfterFunc(s.delay, fire)
-	s.timers[t] = fire
-}
-
-// FinishTransitions completes every pending transition now, as if the
-// transition delay had passed. Tests use it with a long delay to look at
-// intermediate states (T110-2, T110-5, ...) without racing a timer.
-func (s *Sim) FinishTransitions() {
-	for {
-		s.mu.Lock()
-		var fires []func()
-		for t, fire := range s.timers {
-			if t.Stop() {
-				fires = append(fires, fire)
-			}
-		}
-		s.mu.Unlock()
-		if len(fires) == 0 {
-			// Timers that fired meanwhile are finishing on their own.
-			s.WaitIdle(context.Background())
-			return
-		}
-		for _, fire := range fires {
-			fire()
-		}
-	}
-}
-
 func (s *Sim) array(name string) (*simArray, error) {
 	a := s.byName[name]
 	if a == nil {
@@ -516,103 +454,6 @@ func (s *Sim) KnownHosts() []byte {
 	return []byte(b.String())
 }
 
-// ArrayDown powers an array off: its SSH and CIM listeners close (clients
-// get connection refused), open sessions drop, and its peers see their
-// target failed.
-func (s *Sim) ArrayDown(name string) error { return s.setArrayDown(name, true, "") }
-
-// ArrayUp powers an array back on.
-func (s *Sim) ArrayUp(name string) error { return s.setArrayDown(name, false, "") }
-
-// setArrayDown powers an array off or on; spare is the remote address of
-// an SSH connection to leave open (see switchListener.setUpSparing).
-func (s *Sim) setArrayDown(name string, down bool, spare string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	a, err := s.array(name)
-	if err != nil {
-		return err
-	}
-	if a.down == down {
-		return nil
-	}
-	a.down = down
-	s.log.Info("array power", "array", name, "down", down)
-	if err := s.applyListenersLocked(a, spare); err != nil {
-		return err
-	}
-	for _, g := range a.sides {
-		s.reconcileLocked(g)
-	}
-	return nil
-}
-
-// LinkDown takes the links between two arrays down.
-func (s *Sim) LinkDown(a, b string) error { return s.setLinkDown(a, b, true) }
-
-// LinkUp brings the links between two arrays back.
-func (s *Sim) LinkUp(a, b string) error { return s.setLinkDown(a, b, false) }
-
-func (s *Sim) setLinkDown(an, bn string, down bool) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	a, err := s.array(an)
-	if err != nil {
-		return err
-	}
-	b, err := s.array(bn)
-	if err != nil {
-		return err
-	}
-	l := s.linkBetween(a, b)
-	if l == nil {
-		return fmt.Errorf("arrays %s and %s are not targets of each other", an, bn)
-	}
-	if l.down == down {
-		return nil
-	}
-	l.down = down
-	s.log.Info("links", "a", an, "b", bn, "down", down)
-	for _, g := range s.groups {
-		if g.link == l {
-			s.reconcileLocked(g)
-		}
-	}
-	return nil
-}
-
-// reconcileLocked moves g after its pair lost or regained connectivity.
-func (s *Sim) reconcileLocked(g *group) {
-	now := s.clock()
-	if !g.reachable() {
-		switch g.phase {
-		case phSynced, phSyncing, phRestored:
-			g.setPhase(phInterrupted, now)
-		case phRecovering:
-			g.setPhase(phRecoverFailed, now)
-		case phRecovered, phRestoring, phRestoreFailed:
-			g.setPhase(phFailedOver, now)
-			g.primaryReversed = true
-		}
-		return
-	}
-	switch g.phase {
-	case phInterrupted:
-		if g.hasOption("auto_recover") {
-			s.startSyncLocked(g, now)
-		} else {
-			g.setPhase(phStopped, now)
-		}
-	case phFailingOver, phFailedOver, phRecoverFailed:
-		g.primaryReversed = true
-	}
-}
-
-func (s *Sim) startSyncLocked(g *group, now time.Time) {
-	g.setPhase(phSyncing, now)
-	s.scheduleLocked(g, func(now time.Time) { g.setPhase(phSynced, now) })
-}
-
 // InjectFault turns a fault on for one array (see Faults for the names).
 func (s *Sim) InjectFault(array, fault string) error {
 	f, err := ParseFault(fault)
@@ -654,6 +495,17 @@ func (s *Sim) ClearFault(array, fault string) error {
 		delete(a.faults, name)
 	}
 	s.log.Info("fault cleared", "array", array, "fault", fault)
+	// Links cut by a failed recover come back once no array of the pair
+	// has recover-fails.
+	for _, p := range a.peers {
+		l := p.link
+		if l.faultCut && !l.a.faults.has(FaultRecoverFails) && !l.b.faults.has(FaultRecoverFails) {
+			l.faultCut = false
+			if !s.closed {
+				s.reassessLocked(l)
+			}
+		}
+	}
 	return s.applyListenersLocked(a, "")
 }
 
@@ -682,88 +534,4 @@ func (s *Sim) applyListenersLocked(a *simArray, spare string) error {
 		errs = append(errs, a.cim.ln.setUp(!a.down && !a.faults.has(FaultCIMDown)))
 	}
 	return errors.Join(errs...)
-}
-
-// Groups returns every group as the array sees it, in print order.
-func (s *Sim) Groups(array string) ([]GroupState, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	a, err := s.array(array)
-	if err != nil {
-		return nil, err
-	}
-	now := s.clock()
-	out := make([]GroupState, 0, len(a.sides))
-	for _, g := range a.sides {
-		v := g.view(a, now)
-		gs := GroupState{Array: a.cfg.Name, Group: v.name, NaturalGroup: v.natural, Target: v.target,
-			TargetStatus: targetStatus(v.targetUp), Status: v.status, Role: v.role, SyncStatus: v.syncStatus,
-			Row: v.row, CIMRow: v.cimRow, Phase: g.phase.String()}
-		for _, vol := range g.cfg.Volumes {
-			if a == g.primary {
-				gs.Volumes = append(gs.Volumes, vol.Name)
-			} else {
-				gs.Volumes = append(gs.Volumes, vol.RemoteName)
-			}
-		}
-		out = append(out, gs)
-	}
-	return out, nil
-}
-
-// Group returns one group as the array sees it, by its name on that array
-// or its natural name.
-func (s *Sim) Group(array, name string) (GroupState, error) {
-	all, err := s.Groups(array)
-	if err != nil {
-		return GroupState{}, err
-	}
-	for _, g := range all {
-		if g.Group == name || g.NaturalGroup == name {
-			return g, nil
-		}
-	}
-	return GroupState{}, fmt.Errorf("array %s has no group %q", array, name)
-}
-
-func targetStatus(up bool) string {
-	if up {
-		return "ready"
-	}
-	return "failed"
-}
-
-// status is the simctl status text.
-func (s *Sim) status() string {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	var b strings.Builder
-	for _, a := range s.arrays {
-		state := "up"
-		if a.down {
-			state = "down"
-		}
-		fmt.Fprintf(&b, "array %s %s ssh=%s cim=%s faults=%s\n", a.cfg.Name, state,
-			a.ssh.ln.address(), a.cim.ln.address(), strings.Join(a.faults.names(), ","))
-	}
-	for _, l := range s.links {
-		state := "up"
-		if l.down {
-			state = "down"
-		}
-		fmt.Fprintf(&b, "link %s %s %s\n", l.a.cfg.Name, l.b.cfg.Name, state)
-	}
-	names := make([]string, 0, len(s.groups))
-	byName := map[string]*group{}
-	for _, g := range s.groups {
-		k := g.primary.cfg.Name + "/" + g.cfg.Name
-		names = append(names, k)
-		byName[k] = g
-	}
-	sort.Strings(names)
-	for _, k := range names {
-		g := byName[k]
-		fmt.Fprintf(&b, "group %s %s->%s %s\n", g.cfg.Name, g.primary.cfg.Name, g.secondary.cfg.Name, g.phase)
-	}
-	return b.String()
 }

@@ -134,7 +134,7 @@ func (h *sshServer) handle(sess gliderssh.Session) {
 		sess.Exit(exitError)
 		return
 	}
-	cli := &cliSession{}
+	cli := &cliSession{done: sess.Context().Done()}
 	if sess.RawCommand() == "" && sess.Subsystem() == "" {
 		h.shell(sess, cli)
 		return

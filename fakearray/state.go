@@ -2,79 +2,97 @@ package fakearray
 
 import (
 	"strconv"
-	"strings"
 	"time"
 )
 
-// phase is where a group's pair stands in the vendor's sequence. It is
-// shared by both arrays of the pair; each array's view of it (role, status,
-// sync status, table row) is derived in view.
-type phase int
-
+// Words the CLI prints (reference: showrcopy-format.md, "Values seen").
 const (
-	phSynced        phase = iota // Started, volumes Synced (Table 109)
-	phSyncing                    // Started, volumes Syncing, after start or auto recovery
-	phStopped                    // Stopped by stoprcopygroup (or link back without auto_recover)
-	phInterrupted                // stopped because the pair lost connectivity
-	phFailingOver                // setrcopygroup failover running on the secondary (T110-2)
-	phFailedOver                 // failover done (T110-3; returning primary T110-4)
-	phRecovering                 // setrcopygroup recover running (T110-5 / T110-6)
-	phRecovered                  // recover done (T110-7 / T110-9)
-	phRecoverFailed              // recover failed (T110-8 / T110-10)
-	phRestoring                  // setrcopygroup restore running (T110-11 / T110-12)
-	phRestored                   // restore done, natural roles again (T110-13 / T110-14)
-	phRestoreFailed              // restore failed (T110-15 / T110-16)
+	rolePrimary      = "Primary"
+	roleSecondary    = "Secondary"
+	rolePrimaryRev   = "Primary-Rev"
+	roleSecondaryRev = "Secondary-Rev"
+
+	statusStarted = "Started"
+	statusStopped = "Stopped"
+	statusBackup  = "Backup"
+	// statusNew is the simulator's word for a group that was never started
+	// (no capture shows one; the REST API calls that state NEW).
+	statusNew = "New"
+
+	// Volume SyncStatus: the documented set (RCUG 2.3.1 §2.13).
+	syncNew       = "New"
+	syncSyncing   = "Syncing"
+	syncSynced    = "Synced"
+	syncNotSynced = "NotSynced"
+	syncStale     = "Stale"
+	syncStopped   = "Stopped"
 )
 
-var phaseNames = [...]string{"synced", "syncing", "stopped", "interrupted", "failing-over", "failed-over",
-	"recovering", "recovered", "recover-failed", "restoring", "restored", "restore-failed"}
+// Roles are two facts in one word: the current direction (Primary: this
+// array sends) and whether it differs from the natural (configured) one
+// ("-Rev"). The operations change one fact or both.
 
-func (p phase) String() string { return phaseNames[p] }
+// isSource reports whether an array holding role sends the data.
+func isSource(role string) bool { return role == rolePrimary || role == rolePrimaryRev }
 
-// natural reports whether the pair holds its configured roles in p.
-func (p phase) natural() bool {
-	switch p {
-	case phSynced, phSyncing, phStopped, phInterrupted, phRestored:
-		return true
+// reversed reports whether role differs from the array's natural role.
+func reversed(role string) bool { return role == rolePrimaryRev || role == roleSecondaryRev }
+
+// flipCurrent reverses the current direction and keeps the natural one:
+// Primary -> Secondary-Rev, Secondary -> Primary-Rev, and back (failover,
+// switchover, restore, reverse -current).
+func flipCurrent(role string) string {
+	switch role {
+	case rolePrimary:
+		return roleSecondaryRev
+	case roleSecondary:
+		return rolePrimaryRev
+	case rolePrimaryRev:
+		return roleSecondary
+	case roleSecondaryRev:
+		return rolePrimary
 	}
-	return false
+	return role
 }
 
-// volumesSynced reports whether the volumes print Synced in p.
-func (p phase) volumesSynced() bool {
-	switch p {
-	case phSynced, phRecovered, phRestoring, phRestored, phRestoreFailed:
-		return true
+// flipNatural reverses the natural direction and keeps the current one:
+// Primary <-> Primary-Rev, Secondary <-> Secondary-Rev (reverse -natural).
+func flipNatural(role string) string {
+	switch role {
+	case rolePrimary:
+		return rolePrimaryRev
+	case rolePrimaryRev:
+		return rolePrimary
+	case roleSecondary:
+		return roleSecondaryRev
+	case roleSecondaryRev:
+		return roleSecondary
 	}
-	return false
+	return role
 }
 
-// started reports whether the group prints Status Started in p.
-func (p phase) started() bool {
-	return p.volumesSynced() || p == phSyncing || p == phRecovering
+// complement is the role the peer holds when the pair agrees: Primary with
+// Secondary, Primary-Rev with Secondary-Rev.
+func complement(role string) string {
+	switch role {
+	case rolePrimary:
+		return roleSecondary
+	case roleSecondary:
+		return rolePrimary
+	case rolePrimaryRev:
+		return roleSecondaryRev
+	case roleSecondaryRev:
+		return rolePrimaryRev
+	}
+	return role
 }
 
-// group is one remote copy group pair.
+// group is one remote copy group: its members (the arrays holding it) and
+// its legs (the targets between them).
 type group struct {
-	cfg                GroupConfig
-	primary, secondary *simArray
-	link               *pairLink
-	// ids are the groups' numbers on the primary and the secondary (-d ID column).
-	primaryID, secondaryID int
-
-	phase phase
-	// primaryReversed: the natural primary has learnt of the failover (it
-	// was reachable since) and shows Secondary-Rev.
-	primaryReversed bool
-	// lastSync is the last completed sync while the volumes are not
-	// synced; syncedSince anchors periodic syncs while they are.
-	lastSync, syncedSince time.Time
-	// gen invalidates scheduled transitions when the phase changes otherwise.
-	gen uint64
-}
-
-func (g *group) secondaryName() string {
-	return g.cfg.Name + ".r" + strconv.Itoa(g.primary.cfg.SystemID)
+	cfg     GroupConfig
+	members []*member // [0] natural primary, [1] (sync) secondary, [2] long-distance secondary
+	legs    []*leg
 }
 
 func (g *group) hasOption(o string) bool {
@@ -86,158 +104,101 @@ func (g *group) hasOption(o string) bool {
 	return false
 }
 
-func (g *group) periodic() bool { return g.cfg.Mode == "periodic" }
-
-// reachable reports whether the two arrays of g can talk: both up and the
-// links between them up.
-func (g *group) reachable() bool {
-	return !g.primary.down && !g.secondary.down && !g.link.down
+// member is a group as one array holds it.
+type member struct {
+	g     *group
+	array *simArray
+	name  string // the group's name on this array (<name>.r<primary id> off the primary)
+	id    int    // -d ID column
+	vols  []memberVolume
 }
 
-// lastSyncAt is the time of the last completed sync at now; zero prints NA.
-// Periodic groups sync every period while their volumes are synced;
-// synchronous groups print NA while synced (there is no "last" sync).
-func (g *group) lastSyncAt(now time.Time) time.Time {
-	if !g.phase.volumesSynced() {
-		return g.lastSync
-	}
-	if !g.periodic() {
-		return time.Time{}
-	}
-	p := time.Duration(g.cfg.Period)
-	n := now.Sub(g.syncedSince) / p
-	if n < 0 {
-		n = 0
-	}
-	return g.syncedSince.Add(n * p)
+type memberVolume struct {
+	name string
+	id   int
 }
 
-// setPhase moves g to p at now, keeping the sync times right, and cancels
-// any scheduled transition.
-func (g *group) setPhase(p phase, now time.Time) {
-	was := g.phase.volumesSynced()
-	if was && !p.volumesSynced() {
-		if g.periodic() {
-			g.lastSync = g.lastSyncAt(now)
-		} else {
-			g.lastSync = now // synchronous: in sync up to this moment
-		}
-	}
-	if !was && p.volumesSynced() {
-		g.syncedSince = now
-	}
-	g.phase = p
-	if p == phRestored || p.natural() {
-		g.primaryReversed = false
-	}
-	g.gen++
+// leg is one target of a group: replication between two members over the
+// links between their arrays. Both ends print the leg as one group listing.
+type leg struct {
+	g    *group
+	ends [2]*end // ends[0]: the natural source (sync secondary for a standby leg)
+	link *pairLink
+	// periodic legs resync every period; a periodic resync takes resync
+	// (0: at once), any other sync the transition delay.
+	periodic bool
+	period   time.Duration
+	resync   time.Duration
+	vols     []*volume
+
+	// op is a setrcopygroup operation running on the leg ("failover",
+	// "recover", "restore"), opEnd the end it was issued on.
+	op    string
+	opEnd *end
+	// next is the leg's pending transition (end of a sync, of an operation).
+	next *event
+	// cycleStart anchors periodic resyncs: they start at cycleStart + k*period.
+	cycleStart time.Time
+	// failedOver: a failover was issued and no restore or reverse has
+	// brought the roles home since; recovered: recover completed since.
+	failedOver, recovered bool
+	// outcome of the last recover or restore ("recover-failed",
+	// "restore-failed", "restored"), for GroupState.Row labels only.
+	outcome string
+	// learn is the end that has not heard of a failover issued while it
+	// was cut off; it learns when the link returns (tables' behaviour).
+	learn *end
 }
 
-// sideView is one array's view of a group: what showrcopy prints there and
-// the table row the array is at.
-type sideView struct {
-	name       string // the group's name on this array
-	natural    string // the natural (primary's) group name
-	target     string // the peer array
-	targetUp   bool
-	status     string // Started, Stopped
-	role       string // as printed (after faults)
-	syncStatus string // of every volume
-	lastSync   time.Time
-	// row is the table row the array is at; "" when the tables have no row
-	// for what it shows (e.g. the natural primary while its target failed).
-	row string
-	// cimRow is the row whose triple the CIM server reports; it equals row
-	// except where row is "" (see view).
-	cimRow       string
-	roleReversed bool
-	periodic     bool
+// end is one member's side of a leg.
+type end struct {
+	leg    *leg
+	m      *member
+	role   string // Primary, Secondary, Primary-Rev, Secondary-Rev
+	status string // Started, Stopped, Backup, New
+	// stoppedByLink: the group stopped because its target failed; only
+	// such groups restart on their own (auto_recover).
+	stoppedByLink bool
 }
 
-// view derives what array a (g.primary or g.secondary) shows for g at now.
-func (g *group) view(a *simArray, now time.Time) sideView {
-	onPrimary := a == g.primary
-	peer := g.secondary
-	v := sideView{name: g.cfg.Name, natural: g.cfg.Name, periodic: g.periodic()}
-	if !onPrimary {
-		peer = g.primary
-		v.name = g.secondaryName()
+func (e *end) peer() *end {
+	if e.leg.ends[0] == e {
+		return e.leg.ends[1]
 	}
-	v.target = peer.cfg.Name
-	v.targetUp = g.reachable()
-	v.lastSync = g.lastSyncAt(now)
-	v.status = "Stopped"
-	if g.phase.started() {
-		v.status = "Started"
-	}
-	natRole := "Secondary"
-	if onPrimary {
-		natRole = "Primary"
-	}
-	pick := func(primaryRow, secondaryRow string) string {
-		if onPrimary {
-			return primaryRow
+	return e.leg.ends[0]
+}
+
+// source is the end that sends, by its role ("" ends: none).
+func (l *leg) source() *end {
+	for _, e := range l.ends {
+		if isSource(e.role) {
+			return e
 		}
-		return secondaryRow
 	}
-	switch g.phase {
-	case phSynced:
-		v.role, v.syncStatus, v.row = natRole, "Synced", "T109-synced"
-	case phSyncing:
-		v.role, v.syncStatus, v.row = natRole, "Syncing", "T109-syncing"
-	case phStopped, phInterrupted:
-		v.role, v.syncStatus = natRole, "Stopped"
-		switch {
-		case g.reachable():
-			v.row = "T109-stopped"
-		case !onPrimary:
-			v.row = "T110-1"
-		default:
-			// The natural primary cut off from its secondary: the tables have
-			// no row for it (Table 109 needs a ready target, Table 110 has no
-			// Primary/Stopped row). Its CIM server reports T110-1's triple,
-			// Broken/Broken/Completed, the state of a copy whose link broke.
-			v.cimRow = "T110-1"
+	return nil
+}
+
+func (l *leg) endOn(a *simArray) *end {
+	for _, e := range l.ends {
+		if e.m.array == a {
+			return e
 		}
-	case phFailingOver, phFailedOver, phRecoverFailed:
-		v.syncStatus = "Stopped"
-		if !onPrimary {
-			v.role = "Primary-Rev"
-			v.row = map[phase]string{phFailingOver: "T110-2", phFailedOver: "T110-3", phRecoverFailed: "T110-8"}[g.phase]
-		} else if g.primaryReversed {
-			v.role = "Secondary-Rev"
-			v.row = "T110-4"
-			if g.phase == phRecoverFailed {
-				v.row = "T110-10"
-			}
-		} else {
-			// Failed over while this primary was up but cut off: it does not
-			// know yet and still shows Primary (see the phStopped case).
-			v.role = "Primary"
-			v.cimRow = "T110-1"
-		}
-	case phRecovering:
-		v.role, v.syncStatus, v.row = pick("Secondary-Rev", "Primary-Rev"), "Syncing", pick("T110-6", "T110-5")
-	case phRecovered:
-		v.role, v.syncStatus, v.row = pick("Secondary-Rev", "Primary-Rev"), "Synced", pick("T110-9", "T110-7")
-	case phRestoring:
-		v.role, v.syncStatus, v.row = pick("Secondary-Rev", "Primary-Rev"), "Synced", pick("T110-12", "T110-11")
-	case phRestored:
-		v.role, v.syncStatus, v.row = natRole, "Synced", pick("T110-14", "T110-13")
-	case phRestoreFailed:
-		v.role, v.syncStatus, v.row = pick("Secondary-Rev", "Primary-Rev"), "Synced", pick("T110-16", "T110-15")
 	}
-	if v.cimRow == "" {
-		v.cimRow = v.row
-	}
-	v.roleReversed = strings.HasSuffix(v.role, "-Rev")
-	// State faults change what the array prints, not the pair state (nor
-	// what its CIM server reports), so that checks see the contradiction.
-	if onPrimary && v.role == "Secondary-Rev" && a.faults.has(FaultSplitBrain) {
-		v.role = "Primary"
-	}
-	if !onPrimary && v.role == "Primary-Rev" && a.faults.has(FaultNoRoleReversal) {
-		v.role = "Secondary"
-	}
-	return v
+	return nil
+}
+
+// volume is the replication state of one volume on one leg; both ends
+// print it (the sending end with a percentage while it syncs).
+type volume struct {
+	status string
+	// since is when status began: a sync's start (for its percentage), the
+	// moment a volume became Synced or was marked Stale.
+	since time.Time
+	dur   time.Duration // how long the running sync takes
+	// lastSync is the last completed sync; zero prints NA.
+	lastSync time.Time
+}
+
+func (g *group) secondaryName(primary *simArray) string {
+	return g.cfg.Name + ".r" + strconv.Itoa(primary.cfg.SystemID)
 }

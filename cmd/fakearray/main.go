@@ -35,10 +35,12 @@ func main() {
 // set, receives the running simulation (for tests).
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, started func(*fakearray.Sim)) int {
 	app := kingpin.New(programName, "Simulated HP 3PAR arrays with Remote Copy: the array CLI over SSH and CIM-XML over HTTP, "+
-		"following the vendor's state tables, with faults to inject. Without --config: the built-in pair sim-a / sim-b.")
+		"following the vendor's state tables, with faults to inject. Without --config: the built-in pair sim-a / sim-b (or --scenario sld).")
 	app.UsageWriter(stderr)
 	app.ErrorWriter(stderr)
-	configFile := app.Flag("config", "Scenario YAML file (see examples/fakearray/sim.yml).").PlaceHolder("sim.yml").String()
+	configFile := app.Flag("config", "Scenario YAML file (see examples/fakearray/sim.yml and docs/simulator.md).").PlaceHolder("sim.yml").String()
+	builtin := app.Flag("scenario", "Built-in scenario without --config: "+strings.Join(fakearray.BuiltinScenarios, " or ")+" (the Synchronous Long Distance trio sld-a, sld-b, sld-c).").Default("pair").Enum(fakearray.BuiltinScenarios...)
+	timeScale := app.Flag("time-scale", "Factor on the arrays' documented durations, such as the links' heartbeat and target timeouts (default: the scenario's, built-in 0.1).").Float64()
 	sshListen := app.Flag("ssh.listen-address", "SSH listen address; the Nth flag serves the Nth array (default: the scenario's, else 127.0.0.1:0).").PlaceHolder("ADDR").Strings()
 	cimListen := app.Flag("cim.listen-address", "CIM-XML listen address; the Nth flag serves the Nth array.").PlaceHolder("ADDR").Strings()
 	inject := app.Flag("inject", "Inject a fault at start, as ARRAY:FAULT (repeatable). Faults: "+strings.Join(fakearray.Faults, ", ")+".").PlaceHolder("ARRAY:FAULT").Strings()
@@ -60,9 +62,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, started f
 	}
 	logger := promslog.New(logConfig)
 
-	sc := fakearray.DefaultScenario()
+	sc, err := fakearray.BuiltinScenario(*builtin)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", programName, err)
+		return 2
+	}
 	if *configFile != "" {
-		var err error
 		if sc, err = fakearray.LoadScenario(*configFile); err != nil {
 			fmt.Fprintf(stderr, "%s: %v\n", programName, err)
 			return 2
@@ -72,8 +77,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, started f
 		fmt.Fprintf(stderr, "%s: --transition-delay must not be negative\n", programName)
 		return 2
 	}
+	if *timeScale < 0 {
+		fmt.Fprintf(stderr, "%s: --time-scale must be positive\n", programName)
+		return 2
+	}
 	sim, err := fakearray.Start(ctx, sc, fakearray.Options{
 		TransitionDelay: *delay,
+		TimeScale:       *timeScale,
 		Logger:          logger,
 		SSHListen:       *sshListen,
 		CIMListen:       *cimListen,

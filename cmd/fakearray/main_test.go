@@ -37,6 +37,29 @@ func TestRunServesUntilCancelled(t *testing.T) {
 	}
 }
 
+// --scenario sld runs the built-in Synchronous Long Distance trio.
+func TestRunSLDScenario(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout, stderr bytes.Buffer
+	done := make(chan int)
+	var sim *fakearray.Sim
+	go func() {
+		done <- run(ctx, []string{"--scenario", "sld", "--time-scale", "0.5", "--log.level", "warn"},
+			&stdout, &stderr, func(s *fakearray.Sim) { sim = s; cancel() })
+	}()
+	if code := <-done; code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	for _, want := range []string{"array sld-a (system id 188160", "array sld-b", "array sld-c"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("no %q in\n%s", want, stdout.String())
+		}
+	}
+	if g, err := sim.Group("sld-c", "rcg-sld"); err != nil || g.Target != "sld-a" {
+		t.Errorf("%+v %v", g, err)
+	}
+}
+
 func TestRunRefusesBadInput(t *testing.T) {
 	bad := filepath.Join(t.TempDir(), "sim.yml")
 	os.WriteFile(bad, []byte("arrays:\n  - name: a\n    sistem_id: 1\n"), 0o600)
@@ -49,6 +72,8 @@ func TestRunRefusesBadInput(t *testing.T) {
 		{[]string{"--inject", "nope:hang"}, `no array "nope"`},
 		{[]string{"--ssh.listen-address", "127.0.0.1:0", "--ssh.listen-address", "127.0.0.1:0", "--ssh.listen-address", "127.0.0.1:0"}, "more listen addresses than arrays"},
 		{[]string{"--no-such-flag"}, "unknown long flag"},
+		{[]string{"--scenario", "triangle"}, "enum value must be one of pair,sld"},
+		{[]string{"--time-scale=-1"}, "--time-scale must be positive"},
 	} {
 		var stdout, stderr bytes.Buffer
 		if code := run(context.Background(), c.args, &stdout, &stderr, nil); code != 2 || !strings.Contains(stderr.String(), c.want) {

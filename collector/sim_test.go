@@ -94,6 +94,7 @@ func TestGoldenSimulatedSequence(t *testing.T) {
 	if err := sp.sim.ArrayDown("sim-a"); err != nil {
 		t.Fatal(err)
 	}
+	sp.sim.FinishTransitions() // the link and target timeouts: sim-b's target fails
 	sp.cli("sim-b", "setrcopygroup failover -f "+gs)
 	sp.sim.FinishTransitions()
 	down := sp.probe("sim-a")

@@ -114,7 +114,7 @@ func TestTargetStatusSplitsTables(t *testing.T) {
 		status  string
 		rows    string
 	}{
-		{[]string{"A=ready"}, "ready", "T109-stopped, T110-1"},
+		{[]string{"A=ready"}, "ready", "T109-stopped"},
 		{[]string{"A=failed"}, "failed", "T110-1"},
 		{nil, "unknown", "T109-stopped, T110-1"},
 		{[]string{"Other=ready"}, "unknown", "T109-stopped, T110-1"},

@@ -328,6 +328,7 @@ func TestExporterAndCheckerJudgeTheWalkAlike(t *testing.T) {
 	if err := sim.ArrayDown("sim-a"); err != nil {
 		t.Fatal(err)
 	}
+	sim.FinishTransitions() // the link and target timeouts: sim-b's target fails
 	step("primary down", "sim-b")
 	cli("sim-b", "setrcopygroup failover -f "+gs)
 	step("failover issued", "sim-b")

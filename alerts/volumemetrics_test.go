@@ -242,7 +242,7 @@ func checkListing(listing string, series []inputSeries, steps int) (errs []strin
 	}
 	for step := range steps {
 		// What the volume series say at this step.
-		status := map[string]string{}  // volume -> sync status
+		status := map[string]string{}   // volume -> sync status
 		inTable := map[string]float64{} // volume -> state_in_table
 		expected := map[string]int{}    // volume -> expected triples
 		nonconformant, lastSyncs := 0, []float64{}

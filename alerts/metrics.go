@@ -13,8 +13,8 @@ var Rules []byte
 
 // ExporterMetrics lists every series name the exporter exposes: a probe's
 // series (DESIGN.md's contract, plus group_period_seconds and
-// volume_cim_role_reversed) and build_info on /metrics. It is the one place
-// the rules, dashboard and examples are checked against;
+// group_last_sync_timestamp_seconds) and build_info on /metrics. It is the
+// one place the rules, dashboard and examples are checked against;
 // TestExporterMetricsMatchCollector keeps it equal to
 // collector.MetricNames().
 var ExporterMetrics = []string{
@@ -28,15 +28,16 @@ var ExporterMetrics = []string{
 	"threepar_rcopy_group_status",
 	"threepar_rcopy_group_role",
 	"threepar_rcopy_group_period_seconds",
+	"threepar_rcopy_group_last_sync_timestamp_seconds",
+	"threepar_rcopy_group_volumes",
+	"threepar_rcopy_group_volumes_not_in_table",
+	"threepar_rcopy_group_volumes_cim_nonconformant",
 	"threepar_rcopy_volume_sync_status",
 	"threepar_rcopy_volume_last_sync_timestamp_seconds",
 	"threepar_rcopy_volume_expected_cim_info",
 	"threepar_rcopy_volume_state_in_table",
+	"threepar_rcopy_volume_cim_info",
 	"threepar_rcopy_volume_cim_conformant",
-	"threepar_rcopy_volume_cim_copy_state",
-	"threepar_rcopy_volume_cim_sync_state",
-	"threepar_rcopy_volume_cim_progress_status",
-	"threepar_rcopy_volume_cim_role_reversed",
 	"threepar_rcopy_exporter_build_info",
 }
 

@@ -24,7 +24,7 @@ const (
 // stableAlerts are the alert names users route on (issue 7); renaming one is
 // a breaking change.
 var stableAlerts = []string{
-	"RcopyExporterProbeFailed", "RcopyStateNotInTable", "RcopyCIMNonConformant",
+	"RcopyExporterProbeFailed", "RcopyExporterDown", "RcopyStateNotInTable", "RcopyCIMNonConformant",
 	"RcopySplitBrain", "RcopyNoPrimary", "RcopyTargetDown", "RcopyLinkDown",
 	"RcopyGroupStopped", "RcopyVolumeNotSynced", "RcopyPeriodicSyncLate",
 	"RcopyRoleReversed",
@@ -119,69 +119,134 @@ func TestPromtoolCheckRules(t *testing.T) {
 	}
 }
 
+func readRulesTestFile(t *testing.T) []byte {
+	t.Helper()
+	data, err := os.ReadFile(rulesTestFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// ruleTestVariants are the two runs of the unit tests: as written, and as
+// a module with volume_metrics: false sees them (groupsOnlyTests).
+var ruleTestVariants = []struct {
+	name      string
+	transform func(*testing.T, []byte) []byte
+}{
+	{"with volume series", func(_ *testing.T, b []byte) []byte { return b }},
+	{"volume_metrics false", groupsOnlyTests},
+}
+
+// promtoolTestRules runs promtool test rules on the given rules and unit
+// tests in a temporary directory.
+func promtoolTestRules(t *testing.T, rules, tests []byte) (string, bool) {
+	t.Helper()
+	dir := t.TempDir()
+	for name, data := range map[string][]byte{rulesFile: rules, rulesTestFile: tests} {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return runPromtool(t, dir, "test", "rules", rulesTestFile)
+}
+
+// TestPromtoolTestRules runs the unit tests both ways: every alert must
+// fire (and stay silent) the same with and without the volume series.
 func TestPromtoolTestRules(t *testing.T) {
-	t.Parallel()
-	if out, ok := runPromtool(t, ".", "test", "rules", rulesTestFile); !ok {
-		t.Fatalf("promtool test rules %s failed:\n%s", rulesTestFile, out)
+	testYAML := readRulesTestFile(t)
+	for _, v := range ruleTestVariants {
+		t.Run(v.name, func(t *testing.T) {
+			t.Parallel()
+			if out, ok := promtoolTestRules(t, Rules, v.transform(t, testYAML)); !ok {
+				t.Fatalf("promtool test rules %s (%s) failed:\n%s", rulesTestFile, v.name, out)
+			}
+		})
 	}
 }
 
 // TestRuleUnitTestsCatchMutants breaks the rules in ways the unit tests' "close
 // but must not fire" cases are there to catch, and expects promtool test rules
-// to fail on each: the unit tests test something.
+// to fail on each, in both runs: the unit tests test something, with and
+// without volume series. The volume-reading mutants compute the same values
+// from volume series instead of group-level ones: the run with volume
+// series passes them, so only the run without them can catch them.
 func TestRuleUnitTestsCatchMutants(t *testing.T) {
 	// Each mutant names the unit test group (name: in rcopy.rules.test.yml)
 	// that must catch it; only that group runs, to keep this test quick.
-	mutants := []struct{ name, group, from, to string }{
-		{"split brain counts one primary", "split brain",
-			"natural_group:threepar_rcopy_primary_arrays:count > 1", "natural_group:threepar_rcopy_primary_arrays:count > 0"},
-		{"primary claims ignore the pair label", "split brain",
-			"count by (pair, natural_group) (\n            max by (pair, natural_group, instance) (\n              threepar_rcopy_group_role{role",
-			"count by (natural_group) (\n            max by (pair, natural_group, instance) (\n              threepar_rcopy_group_role{role"},
-		{"an SLD array counted once per target", "split brain",
-			"max by (pair, natural_group, instance) (\n              threepar_rcopy_group_role{role", "(\n              threepar_rcopy_group_role{role"},
-		{"Backup listings counted as roles", "no primary", `status="Backup"`, `status="NoSuchStatus"`},
-		{"Syncing pages after 15m", "volume not synced", "for: 2h", "for: 15m"},
-		{"Stopped volumes count as not synced", "volume not synced",
-			`status!~"Synced|Syncing|New|Stopped"`, `status!~"Synced|Syncing|New"`},
-		{"links of a failed target alert", "link down",
-			"threepar_rcopy_link_up == 0\n            unless", "threepar_rcopy_link_up == 0\n            or"},
-		{"CIM alert for volumes outside the tables", "cim non-conformant",
-			"unless on (job, instance, group, volume)", "or on (job, instance, group, volume)"},
-		{"volumes of a failed target are not in the tables", "state not in table",
-			"threepar_rcopy_volume_state_in_table == 0\n            unless", "threepar_rcopy_volume_state_in_table == 0\n            or"},
-		{"groups of a failed target count as stopped", "group stopped",
-			"threepar_rcopy_group_status{status=\"Stopped\"} == 1\n            unless", "threepar_rcopy_group_status{status=\"Stopped\"} == 1\n            or"},
-		{"late after 2 periods", "periodic sync late", "3 * max by (job, instance, group)", "2 * max by (job, instance, group)"},
-		{"stopped groups count as late", "periodic sync late",
-			`(threepar_rcopy_group_status{status="Started"} == 1)`, `(threepar_rcopy_group_status == 1)`},
-		{"a probe failing every other scrape pages", "probe failed",
-			"threepar_rcopy_up == 0\n        for: 5m", "threepar_rcopy_up == 0\n        for: 0m"},
-		{"a short role reversal alerts", "role reversed",
-			"role=~\"Primary-Rev|Secondary-Rev\"} == 1\n        for: 15m", "role=~\"Primary-Rev|Secondary-Rev\"} == 1\n        for: 5m"},
+	mutants := []struct {
+		name, group, from, to string
+		readsVolumes          bool
+	}{
+		{name: "split brain counts one primary", group: "split brain",
+			from: "natural_group:threepar_rcopy_primary_arrays:count > 1", to: "natural_group:threepar_rcopy_primary_arrays:count > 0"},
+		{name: "primary claims ignore the pair label", group: "split brain",
+			from: "count by (pair, natural_group) (\n            max by (pair, natural_group, instance) (\n              threepar_rcopy_group_role{role",
+			to:   "count by (natural_group) (\n            max by (pair, natural_group, instance) (\n              threepar_rcopy_group_role{role"},
+		{name: "an SLD array counted once per target", group: "split brain",
+			from: "max by (pair, natural_group, instance) (\n              threepar_rcopy_group_role{role", to: "(\n              threepar_rcopy_group_role{role"},
+		{name: "Backup listings counted as roles", group: "no primary", from: `status="Backup"`, to: `status="NoSuchStatus"`},
+		{name: "Syncing pages after 15m", group: "volume not synced", from: "for: 2h", to: "for: 15m"},
+		{name: "Stopped volumes count as not synced", group: "volume not synced",
+			from: `sync_status!~"Synced|Syncing|New|Stopped"`, to: `sync_status!~"Synced|Syncing|New"`},
+		{name: "zero counts of a broken status fire", group: "volume not synced",
+			from: `sync_status!~"Synced|Syncing|New|Stopped"} > 0`, to: `sync_status!~"Synced|Syncing|New|Stopped"} >= 0`},
+		{name: "a short Stale spell pages", group: "volume not synced",
+			from: "Stopped\"} > 0\n        for: 15m", to: "Stopped\"} > 0\n        for: 5m"},
+		{name: "links of a failed target alert", group: "link down",
+			from: "threepar_rcopy_link_up == 0\n            unless", to: "threepar_rcopy_link_up == 0\n            or"},
+		{name: "CIM alert without a non-conformant volume", group: "cim non-conformant",
+			from: "threepar_rcopy_group_volumes_cim_nonconformant > 0", to: "threepar_rcopy_group_volumes_cim_nonconformant >= 0"},
+		{name: "a CIM provider trailing a role change pages", group: "cim non-conformant",
+			from: "cim_nonconformant > 0\n        for: 15m", to: "cim_nonconformant > 0\n        for: 5m"},
+		{name: "volumes of a failed target are not in the tables", group: "state not in table",
+			from: "threepar_rcopy_group_volumes_not_in_table > 0\n            unless", to: "threepar_rcopy_group_volumes_not_in_table > 0\n            or"},
+		{name: "a role change through an undocumented state pages", group: "state not in table",
+			from: "threepar_rcopy_target_ready == 0\n        for: 10m\n        labels:\n          severity: warning\n        annotations:\n          summary: '{{ $value }} volume(s) of group",
+			to:   "threepar_rcopy_target_ready == 0\n        for: 4m\n        labels:\n          severity: warning\n        annotations:\n          summary: '{{ $value }} volume(s) of group"},
+		{name: "groups of a failed target count as stopped", group: "group stopped",
+			from: "threepar_rcopy_group_status{status=\"Stopped\"} == 1\n            unless", to: "threepar_rcopy_group_status{status=\"Stopped\"} == 1\n            or"},
+		{name: "late after 2 periods", group: "periodic sync late",
+			from: "3 * threepar_rcopy_group_period_seconds\n", to: "2 * threepar_rcopy_group_period_seconds\n"},
+		{name: "stopped groups count as late", group: "periodic sync late",
+			from: `(threepar_rcopy_group_status{status="Started"} == 1)`, to: `(threepar_rcopy_group_status == 1)`},
+		{name: "a probe failing every other scrape pages", group: "probe failed",
+			from: "threepar_rcopy_up == 0\n        for: 5m", to: "threepar_rcopy_up == 0\n        for: 0m"},
+		{name: "a short role reversal alerts", group: "role reversed",
+			from: "role=~\"Primary-Rev|Secondary-Rev\"} == 1\n        for: 15m", to: "role=~\"Primary-Rev|Secondary-Rev\"} == 1\n        for: 5m"},
+
+		{name: "state not in table counted from volume series", group: "state not in table", readsVolumes: true,
+			from: "threepar_rcopy_group_volumes_not_in_table > 0\n", to: "count without (volume) (threepar_rcopy_volume_state_in_table == 0)\n"},
+		{name: "CIM non-conformance counted from volume series", group: "cim non-conformant", readsVolumes: true,
+			from: "expr: threepar_rcopy_group_volumes_cim_nonconformant > 0",
+			to:   "expr: count without (volume) (threepar_rcopy_volume_cim_conformant == 0)"},
+		{name: "sync statuses counted from volume series", group: "volume not synced", readsVolumes: true,
+			from: `expr: threepar_rcopy_group_volumes{sync_status!~"Synced|Syncing|New|Stopped"} > 0`,
+			to:   `expr: count without (volume, status) (label_replace(threepar_rcopy_volume_sync_status{status!~"Synced|Syncing|New|Stopped"}, "sync_status", "$1", "status", "(.*)"))`},
+		{name: "last sync age from volume series", group: "periodic sync late", readsVolumes: true,
+			from: "expr: time() - threepar_rcopy_group_last_sync_timestamp_seconds",
+			to:   "expr: time() - min without (volume) (threepar_rcopy_volume_last_sync_timestamp_seconds)"},
 	}
-	testYAML, err := os.ReadFile(rulesTestFile)
-	if err != nil {
-		t.Fatal(err)
-	}
+	testYAML := readRulesTestFile(t)
 	for _, m := range mutants {
-		t.Run(m.name, func(t *testing.T) {
-			t.Parallel()
-			if n := bytes.Count(Rules, []byte(m.from)); n != 1 {
-				t.Fatalf("mutation source %q occurs %d times in %s, want once", m.from, n, rulesFile)
-			}
-			dir := t.TempDir()
-			mutated := bytes.Replace(Rules, []byte(m.from), []byte(m.to), 1)
-			only := testGroup(t, testYAML, m.group)
-			for name, data := range map[string][]byte{rulesFile: mutated, rulesTestFile: only} {
-				if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
-					t.Fatal(err)
+		if n := bytes.Count(Rules, []byte(m.from)); n != 1 {
+			t.Fatalf("mutation source %q occurs %d times in %s, want once", m.from, n, rulesFile)
+		}
+		mutated := bytes.Replace(Rules, []byte(m.from), []byte(m.to), 1)
+		for _, v := range ruleTestVariants {
+			caught := !m.readsVolumes || v.name != ruleTestVariants[0].name
+			t.Run(m.name+"/"+v.name, func(t *testing.T) {
+				t.Parallel()
+				only := testGroup(t, v.transform(t, testYAML), m.group)
+				out, ok := promtoolTestRules(t, mutated, only)
+				switch {
+				case caught && ok:
+					t.Errorf("promtool test rules (group %q, %s) passed on the mutant; the unit tests miss it:\n%s", m.group, v.name, out)
+				case !caught && !ok:
+					t.Errorf("the mutant reads volume series and computes the same values; the run with them should pass it:\n%s", out)
 				}
-			}
-			if out, ok := runPromtool(t, dir, "test", "rules", rulesTestFile); ok {
-				t.Errorf("promtool test rules (group %q) passed on the mutant; the unit tests miss it:\n%s", m.group, out)
-			}
-		})
+			})
+		}
 	}
 }
 
@@ -273,12 +338,9 @@ func TestRulesUseKnownMetrics(t *testing.T) {
 }
 
 // TestEveryAlertIsUnitTested: each alert has a promtool test case in which
-// it fires.
+// it fires and one in which it must not.
 func TestEveryAlertIsUnitTested(t *testing.T) {
-	data, err := os.ReadFile(rulesTestFile)
-	if err != nil {
-		t.Fatal(err)
-	}
+	data := readRulesTestFile(t)
 	var tests struct {
 		RuleFiles []string `yaml:"rule_files"`
 		Tests     []struct {
@@ -295,17 +357,22 @@ func TestEveryAlertIsUnitTested(t *testing.T) {
 	if !slices.Equal(tests.RuleFiles, []string{rulesFile}) {
 		t.Errorf("%s: rule_files %v, want [%s]", rulesTestFile, tests.RuleFiles, rulesFile)
 	}
-	fires := map[string]bool{}
+	fires, silent := map[string]bool{}, map[string]bool{}
 	for _, tc := range tests.Tests {
 		for _, a := range tc.AlertRuleTest {
 			if len(a.ExpAlerts) > 0 {
 				fires[a.Alertname] = true
+			} else {
+				silent[a.Alertname] = true
 			}
 		}
 	}
 	for _, r := range loadRules(t) {
 		if r.Alert != "" && !fires[r.Alert] {
 			t.Errorf("%s: alert %s has no test case in which it fires", rulesTestFile, r.Alert)
+		}
+		if r.Alert != "" && !silent[r.Alert] {
+			t.Errorf("%s: alert %s has no test case in which it must not fire (exp_alerts: [])", rulesTestFile, r.Alert)
 		}
 	}
 }

@@ -4,8 +4,10 @@
 // (alerts/rcopy.rules.yml) and the multi-target relabeling of
 // examples/prometheus.yml, scrapes the built exporter binary, and the
 // exporter reads a simulated array pair (package fakearray) over SSH and
-// CIM-XML. The test drives the simulator (array down, failover, faults) and
-// reads the alerts back through Prometheus' HTTP API.
+// CIM-XML. The test drives the simulator (array down, failover, faults,
+// links down, its clock) and reads the alerts back through Prometheus' HTTP
+// API, once with the exporter's volume series and once with every module set
+// to volume_metrics: false, where the alerts must fire the same.
 //
 // The rules' for: durations are minutes long; the copy that the test loads
 // has them set to 0s so that a scenario takes seconds. The real durations

@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -39,51 +40,112 @@ const (
 )
 
 // TestAlertsThroughPrometheus: a real Prometheus server scrapes the built
-// exporter, which reads the simulated pair. A healthy pair fires nothing; a
-// split brain fires RcopySplitBrain and a CIM mismatch RcopyCIMNonConformant,
-// each read back through Prometheus' HTTP API; undoing them resolves every
-// alert.
+// exporter, which reads the simulated pair, and evaluates the shipped rules.
+// It runs twice: once with the exporter's volume series, and once with
+// every module set to volume_metrics: false, where the alerts must fire the
+// same from the group-level series alone. See pairScenario for the steps.
 func TestAlertsThroughPrometheus(t *testing.T) {
 	prometheusBin := testtool.Require(t, "prometheus")
-	dir := t.TempDir()
-	exporterBin := buildExporter(t, dir)
+	exporterBin := buildExporter(t, t.TempDir())
+	// One after the other: two Prometheus servers scraping every second
+	// on a busy machine would time their scrapes out.
+	for _, volumeMetrics := range []bool{true, false} {
+		t.Run(fmt.Sprintf("volume_metrics=%v", volumeMetrics), func(t *testing.T) {
+			pairScenario(t, prometheusBin, exporterBin, volumeMetrics)
+		})
+	}
+}
 
+// volumesNotExported is what the `volumes` annotation says without volume
+// series (alerts/rcopy.rules.yml).
+const volumesNotExported = "not exported: the module sets volume_metrics: false (checker check lists the volumes)"
+
+// pairRun is one run of the scenario: the simulated pair, its clock, the
+// Prometheus scraping it, and what the test knows about the groups.
+type pairRun struct {
+	sim           *fakearray.Sim
+	prom          *prometheusServer
+	clockShift    atomic.Int64 // added to the simulator's clock (ns)
+	volumeMetrics bool
+	volumes       map[string][]string // natural group -> volume names on sim-b
+	total         int                 // volumes per array
+}
+
+// pairScenario drives the pair through states that fire the shipped alerts
+// and reads them back through Prometheus' HTTP API:
+//   - healthy pair: nothing fires; the dashboard's queries return data;
+//   - split brain (sim-a down, failover on sim-b, sim-a back still Primary):
+//     RcopySplitBrain for that group only; recover and restore resolve all;
+//   - a wrong CIM CopyState on sim-b: RcopyCIMNonConformant per group listing
+//     of sim-b with its number of volumes;
+//   - the replication links down: RcopyTargetDown on both arrays and nothing
+//     else (the volumes outside the tables and the stopped groups of a failed
+//     target are held back); links up: every group resyncs and
+//     RcopyVolumeNotSynced (kind slow) fires per listing;
+//   - a periodic group stopped (RcopyGroupStopped) and restarted with its
+//     last sync 20 minutes in the past (RcopyPeriodicSyncLate).
+//
+// With volume_metrics false no volume series reach Prometheus and the
+// `volumes` annotations say so; everything else is the same.
+func pairScenario(t *testing.T, prometheusBin, exporterBin string, volumeMetrics bool) {
+	dir := t.TempDir()
+	r := &pairRun{volumeMetrics: volumeMetrics}
 	// A transition (failover, recover, resync) stays pending until the
 	// test finishes it, so every state below is reached exactly.
-	sim, err := fakearray.Start(t.Context(), fakearray.DefaultScenario(), fakearray.Options{TransitionDelay: time.Hour})
+	sim, err := fakearray.Start(t.Context(), fakearray.DefaultScenario(), fakearray.Options{
+		TransitionDelay: time.Hour,
+		Clock:           func() time.Time { return time.Now().Add(time.Duration(r.clockShift.Load())) },
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = sim.Close() })
+	r.sim = sim
+	groups, err := sim.Groups(secondaryArray)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.volumes = map[string][]string{}
+	for _, g := range groups {
+		r.volumes[g.NaturalGroup] = g.Volumes
+		r.total += len(g.Volumes)
+	}
 
 	exporter := startProcess(t, "exporter", exporterBin,
-		"--config.file="+writeExporterConfig(t, dir, sim), "--web.listen-address=127.0.0.1:0")
+		"--config.file="+writeExporterConfig(t, dir, sim, volumeMetrics), "--web.listen-address=127.0.0.1:0")
 	exporterAddr := exporter.waitLog(t, regexp.MustCompile(`msg="Listening on" address=(127\.0\.0\.1:\d+)`))
 
 	ruleNames := writeRulesCopy(t, filepath.Join(dir, "rcopy.rules.yml"))
 	writePrometheusConfig(t, filepath.Join(dir, "prometheus.yml"), exporterAddr)
-	prom := startPrometheus(t, prometheusBin, dir)
+	r.prom = startPrometheus(t, prometheusBin, dir)
 
 	// Every rule of the shipped file is loaded.
-	if loaded := prom.ruleNames(t); !slices.Equal(loaded, ruleNames) {
+	if loaded := r.prom.ruleNames(t); !slices.Equal(loaded, ruleNames) {
 		t.Fatalf("Prometheus loaded rules %v, the file has %v", loaded, ruleNames)
 	}
 
-	// --- healthy pair ---------------------------------------------------------------------
 	start := time.Now()
-	prom.settle(t, start)
+	r.prom.settle(t, start)
 	logDuration(t, "first scrapes and evaluation", start)
+	r.healthy(t)
+	r.splitBrain(t)
+	r.cimMismatch(t)
+	r.linkOutage(t)
+	r.periodicSyncLate(t)
+
+	// No rule failed to evaluate or to expand its templates along the way.
+	r.prom.checkRulesHealthy(t)
+	if strings.Contains(r.prom.proc.logs.String(), "Expanding alert template failed") {
+		t.Error("Prometheus could not expand an alert template (see its log)")
+	}
+}
+
+func (r *pairRun) healthy(t *testing.T) {
+	prom := r.prom
 	prom.waitNoAlerts(t, "no alert fires on the healthy pair")
-	// Not vacuous: both arrays are scraped through the relabeling, and the
-	// pair rules see both arrays of every group.
-	volumes := 0
-	groups, err := sim.Groups(primaryArray)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, g := range groups {
-		volumes += len(g.Volumes)
-	}
+	// Not vacuous: both arrays are scraped through the relabeling, the pair
+	// rules see both arrays of every group, and the group-level series
+	// count every volume.
 	for _, c := range []struct {
 		query  string
 		labels []string
@@ -91,8 +153,10 @@ func TestAlertsThroughPrometheus(t *testing.T) {
 	}{
 		{`threepar_rcopy_up`, []string{"instance", "pair"},
 			map[string]float64{"instance=sim-a,pair=sim-pair": 1, "instance=sim-b,pair=sim-pair": 1}},
-		{`count by (instance) (threepar_rcopy_volume_cim_conformant == 1)`, []string{"instance"},
-			map[string]float64{"instance=sim-a": float64(volumes), "instance=sim-b": float64(volumes)}},
+		{`sum by (instance) (threepar_rcopy_group_volumes{sync_status="Synced"})`, []string{"instance"},
+			map[string]float64{"instance=sim-a": float64(r.total), "instance=sim-b": float64(r.total)}},
+		{`sum by (instance) (threepar_rcopy_group_volumes_not_in_table + threepar_rcopy_group_volumes_cim_nonconformant)`, []string{"instance"},
+			map[string]float64{"instance=sim-a": 0, "instance=sim-b": 0}},
 		{`natural_group:threepar_rcopy_arrays:count`, []string{"natural_group", "pair"},
 			map[string]float64{"natural_group=rcg-app,pair=sim-pair": 2, "natural_group=rcg-db,pair=sim-pair": 2, "natural_group=rcg-files,pair=sim-pair": 2}},
 	} {
@@ -100,8 +164,25 @@ func TestAlertsThroughPrometheus(t *testing.T) {
 			t.Errorf("%s = %v, want %v", c.query, got, c.want)
 		}
 	}
+	// The volume series are there, or not at all.
+	volumeSeries := prom.query(t, `count by (instance) ({__name__=~"threepar_rcopy_volume_.+"})`, "instance")
+	if r.volumeMetrics && len(volumeSeries) != 2 {
+		t.Errorf("volume series per array: %v, want both arrays", volumeSeries)
+	}
+	if !r.volumeMetrics && len(volumeSeries) != 0 {
+		t.Errorf("volume_metrics false, yet Prometheus holds volume series: %v", volumeSeries)
+	}
+	if r.volumeMetrics {
+		want := map[string]float64{"instance=sim-a": float64(r.total), "instance=sim-b": float64(r.total)}
+		if got := prom.query(t, `count by (instance) (threepar_rcopy_volume_cim_conformant == 1)`, "instance"); !equalSamples(got, want) {
+			t.Errorf("conformant volumes %v, want %v", got, want)
+		}
+	}
+	r.checkDashboard(t)
+}
 
-	// --- split brain ------------------------------------------------------------------------
+func (r *pairRun) splitBrain(t *testing.T) {
+	sim, prom := r.sim, r.prom
 	// The natural primary is lost, the secondary fails over, and the
 	// primary comes back still claiming Primary (fault split-brain).
 	must(t, sim.ArrayDown(primaryArray))
@@ -145,35 +226,199 @@ func TestAlertsThroughPrometheus(t *testing.T) {
 	}
 	prom.settle(t, time.Now())
 	prom.waitNoAlerts(t, "every alert resolves after recover and restore")
+}
 
-	// --- CIM mismatch -----------------------------------------------------------------------
+func (r *pairRun) cimMismatch(t *testing.T) {
+	sim, prom := r.sim, r.prom
 	must(t, sim.InjectFault(secondaryArray, fakearray.FaultCIMCopyStateMismatch))
-	firing = prom.waitAlerts(t, "RcopyCIMNonConformant fires for every volume of sim-b", func(as []alert) bool {
-		return len(find(as, "RcopyCIMNonConformant", "instance", secondaryArray)) == volumes
+	firing := prom.waitAlerts(t, "RcopyCIMNonConformant fires for every group of sim-b", func(as []alert) bool {
+		return len(find(as, "RcopyCIMNonConformant", "instance", secondaryArray)) == len(r.volumes)
 	})
 	for _, a := range find(firing, "RcopyCIMNonConformant") {
-		if a.Labels["instance"] != secondaryArray {
-			t.Errorf("RcopyCIMNonConformant for %s, whose CIM server is right: %v", a.Labels["instance"], a.Labels)
+		natural := a.Labels["natural_group"]
+		if a.Labels["instance"] != secondaryArray || a.Labels["severity"] != "warning" || a.Labels["target"] != primaryArray {
+			t.Errorf("RcopyCIMNonConformant labels %v, want sim-b's listing (target sim-a), severity warning", a.Labels)
 		}
-		if a.Labels["severity"] != "warning" || a.Labels["group"] == "" || a.Labels["volume"] == "" {
-			t.Errorf("RcopyCIMNonConformant labels %v, want severity warning, group and volume", a.Labels)
+		if got, want := a.value(t), len(r.volumes[natural]); got != float64(want) {
+			t.Errorf("RcopyCIMNonConformant for %s: value %v, want its %d volumes", natural, got, want)
 		}
-		// Observed Fractured (6) against the expected rows (a synced
-		// secondary matches T109-synced and T110-13), both read by the
-		// description's query templates.
-		const want = "expect T109-synced (Synchronized/Synchronized/Completed) or T110-13 (Synchronized/Synchronized/Completed)."
-		if d := a.Annotations["description"]; !strings.Contains(d, "CopyState 6,") || !strings.Contains(d, want) {
-			t.Errorf("RcopyCIMNonConformant description lacks the observed CopyState 6 or %q:\n%s", want, d)
+		// Observed Fractured against the expected rows (a synced secondary
+		// matches T109-synced and T110-13, which require the same triple),
+		// read by the annotation's query templates, at most 5 volumes.
+		vols := r.volumes[natural]
+		want := []string{"CopyState/SyncState/ProgressStatus/RoleReversed: " + vols[0] +
+			": observed Fractured/Synchronized/Completed/false, expected Synchronized/Synchronized/Completed/false (T109-synced,T110-13)"}
+		if len(vols) > 5 {
+			want = append(want, "; ...")
 		}
+		r.checkVolumes(t, a, want...)
 	}
 	must(t, sim.ClearFault(secondaryArray, fakearray.FaultCIMCopyStateMismatch))
 	prom.settle(t, time.Now())
 	prom.waitNoAlerts(t, "every alert resolves once the CIM server is right again")
+}
 
-	// No rule failed to evaluate or to expand its templates along the way.
-	prom.checkRulesHealthy(t)
-	if strings.Contains(prom.proc.logs.String(), "Expanding alert template failed") {
-		t.Error("Prometheus could not expand an alert template (see its log)")
+func (r *pairRun) linkOutage(t *testing.T) {
+	sim, prom := r.sim, r.prom
+	must(t, sim.LinkDown(primaryArray, secondaryArray))
+	prom.waitAlerts(t, "RcopyTargetDown fires on both arrays", func(as []alert) bool {
+		return len(find(as, "RcopyTargetDown")) == 2
+	})
+	// The cut-off primary's volumes are outside the tables and every group
+	// is stopped, yet only the two RcopyTargetDown fire.
+	prom.settle(t, time.Now())
+	if got := prom.query(t, `sum(threepar_rcopy_group_volumes_not_in_table{instance="sim-a"})`); got[""] != float64(r.total) {
+		t.Errorf("sim-a cut off: volumes outside the tables %v, want %d (or the test proves nothing)", got, r.total)
+	}
+	prom.pollAlerts(t, "only RcopyTargetDown fires, once per array", waitLimit, func(as []alert) bool {
+		return len(as) == 2 && len(find(as, "RcopyTargetDown", "instance", primaryArray)) == 1 &&
+			len(find(as, "RcopyTargetDown", "instance", secondaryArray)) == 1
+	})
+
+	// Links back: every group resyncs (auto_recover) and stays Syncing
+	// until the test finishes the transition.
+	must(t, sim.LinkUp(primaryArray, secondaryArray))
+	firing := prom.waitAlerts(t, "RcopyVolumeNotSynced (slow) fires for every listing", func(as []alert) bool {
+		return len(find(as, "RcopyVolumeNotSynced", "kind", "slow")) == 2*len(r.volumes)
+	})
+	for _, a := range find(firing, "RcopyVolumeNotSynced") {
+		natural := a.Labels["natural_group"]
+		if a.Labels["kind"] != "slow" || a.Labels["sync_status"] != "Syncing" {
+			t.Errorf("RcopyVolumeNotSynced labels %v, want kind slow, sync_status Syncing", a.Labels)
+		}
+		if got, want := a.value(t), len(r.volumes[natural]); got != float64(want) {
+			t.Errorf("RcopyVolumeNotSynced for %s on %s: value %v, want %d", natural, a.Labels["instance"], got, want)
+		}
+		vols := slices.Sorted(slices.Values(r.volumes[natural])) // the same names on both arrays
+		r.checkVolumes(t, a, strings.Join(vols, ", "))
+	}
+	sim.FinishTransitions()
+	prom.settle(t, time.Now())
+	prom.waitNoAlerts(t, "every alert resolves once the groups are synced")
+}
+
+func (r *pairRun) periodicSyncLate(t *testing.T) {
+	sim, prom := r.sim, r.prom
+	const group = "rcg-app" // periodic, every 5m
+	cli(t, sim, primaryArray, "stoprcopygroup -f "+group)
+	prom.waitAlerts(t, "RcopyGroupStopped fires for rcg-app on both arrays", func(as []alert) bool {
+		return len(find(as, "RcopyGroupStopped", "natural_group", group)) == 2
+	})
+	// Restarted; it completes its sync 20 minutes ago by the arrays'
+	// clocks, and then prints that time as its last sync.
+	cli(t, sim, primaryArray, "startrcopygroup -f "+group)
+	r.clockShift.Store(int64(-20 * time.Minute))
+	sim.FinishTransitions()
+	firing := prom.waitAlerts(t, "RcopyPeriodicSyncLate fires for rcg-app on both arrays", func(as []alert) bool {
+		return len(find(as, "RcopyPeriodicSyncLate", "natural_group", group)) == 2
+	})
+	for _, a := range find(firing, "RcopyPeriodicSyncLate") {
+		if a.Labels["natural_group"] != group {
+			t.Errorf("RcopyPeriodicSyncLate for %v, which syncs in time", a.Labels)
+		}
+		if v := a.value(t); v < (20*time.Minute).Seconds() || v > (25*time.Minute).Seconds() {
+			t.Errorf("RcopyPeriodicSyncLate value %v s, want the 20 minutes (and a little) since the last sync", v)
+		}
+		if s := a.Annotations["summary"]; !strings.Contains(s, "last synced 20m") {
+			t.Errorf("RcopyPeriodicSyncLate summary %q, want last synced 20m...", s)
+		}
+		r.checkVolumes(t, a, r.volumes[group][0]+" (20m ")
+	}
+	// The arrays' clocks right again and a fresh sync: all quiet.
+	r.clockShift.Store(0)
+	cli(t, sim, primaryArray, "stoprcopygroup -f "+group)
+	cli(t, sim, primaryArray, "startrcopygroup -f "+group)
+	sim.FinishTransitions()
+	prom.settle(t, time.Now())
+	prom.waitNoAlerts(t, "every alert resolves once rcg-app has synced again")
+}
+
+// checkVolumes checks an alert's `volumes` annotation: with volume series
+// it contains each of want, in order; without them it says they are not
+// exported.
+func (r *pairRun) checkVolumes(t *testing.T, a alert, want ...string) {
+	t.Helper()
+	got := a.Annotations["volumes"]
+	t.Logf("%s{instance=%q,group=%q} volumes: %s", a.Labels["alertname"], a.Labels["instance"], a.Labels["group"], got)
+	if !r.volumeMetrics {
+		if got != volumesNotExported {
+			t.Errorf("%s: volumes annotation %q, want %q", a, got, volumesNotExported)
+		}
+		return
+	}
+	rest := got
+	for _, w := range want {
+		i := strings.Index(rest, w)
+		if i < 0 {
+			t.Errorf("%s: volumes annotation lacks %q (in order):\n%s", a, w, got)
+			return
+		}
+		rest = rest[i+len(w):]
+	}
+}
+
+func (a alert) value(t *testing.T) float64 {
+	t.Helper()
+	v, err := strconv.ParseFloat(a.Value, 64)
+	if err != nil {
+		t.Fatalf("%s: value %q: %v", a, a.Value, err)
+	}
+	return v
+}
+
+// checkDashboard runs every query of dashboards/rcopy.json (variables set
+// to match everything) against the healthy pair: each must evaluate, and
+// return data unless it reads volume series without volume_metrics, or
+// shows failures and alerts (none on a healthy pair). So the dashboard's
+// group-level panels work for arrays without volume series.
+func (r *pairRun) checkDashboard(t *testing.T) {
+	t.Helper()
+	const file = "../dashboards/rcopy.json"
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type panel struct {
+		ID      int    `json:"id"`
+		Title   string `json:"title"`
+		Targets []struct {
+			Expr  string `json:"expr"`
+			RefID string `json:"refId"`
+		} `json:"targets"`
+	}
+	var d struct {
+		Panels []panel `json:"panels"`
+	}
+	if err := json.Unmarshal(data, &d); err != nil {
+		t.Fatalf("%s: %v", file, err)
+	}
+	variable := regexp.MustCompile(`\$(?:\{([A-Za-z0-9_]+)(?::[a-z]+)?\}|([A-Za-z0-9_]+))`)
+	builtin := map[string]string{"__rate_interval": "1m", "__interval": "1s", "__range": "5m"}
+	checked := 0
+	for _, p := range d.Panels {
+		for _, tg := range p.Targets {
+			expr := variable.ReplaceAllStringFunc(tg.Expr, func(v string) string {
+				m := variable.FindStringSubmatch(v)
+				if b, ok := builtin[m[1]+m[2]]; ok {
+					return b
+				}
+				return ".*"
+			})
+			where := fmt.Sprintf("%s: panel %d %q target %s", file, p.ID, p.Title, tg.RefID)
+			n := len(r.prom.query(t, expr)) // 0 or 1: the samples are not told apart
+			readsVolumes := strings.Contains(expr, "threepar_rcopy_volume_")
+			quietWhenHealthy := strings.Contains(expr, "ALERTS") || strings.Contains(expr, "scrape_error")
+			switch {
+			case readsVolumes && !r.volumeMetrics && n > 0:
+				t.Errorf("%s: data without volume series?", where)
+			case n == 0 && !quietWhenHealthy && (r.volumeMetrics || !readsVolumes):
+				t.Errorf("%s: no data on the healthy pair: %s", where, expr)
+			}
+			checked++
+		}
+	}
+	if checked < 20 {
+		t.Errorf("%s: only %d queries found", file, checked)
 	}
 }
 
@@ -192,13 +437,42 @@ func buildExporter(t *testing.T, dir string) string {
 // writeExporterConfig writes the exporter's configuration for the simulated
 // arrays: one target and one module per array (each array has its own CIM
 // port), files as in a real deployment (password files, known_hosts).
-func writeExporterConfig(t *testing.T, dir string, sim *fakearray.Sim) string {
+// Without volumeMetrics every module gets volume_metrics: false, written
+// into the file fakearray.WriteConfig produced.
+func writeExporterConfig(t *testing.T, dir string, sim *fakearray.Sim, volumeMetrics bool) string {
 	t.Helper()
-	cfg, err := sim.WriteConfig(dir, fakearray.ConfigOptions{CIM: true})
+	path, err := sim.WriteConfig(dir, fakearray.ConfigOptions{CIM: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return cfg
+	if volumeMetrics {
+		return path
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	modules := mapValue(&doc, "modules")
+	if modules == nil || modules.Kind != yaml.MappingNode || len(modules.Content) == 0 {
+		t.Fatalf("%s: no modules:\n%s", path, data)
+	}
+	for i := 1; i < len(modules.Content); i += 2 {
+		modules.Content[i].Content = append(modules.Content[i].Content,
+			&yaml.Node{Kind: yaml.ScalarNode, Value: "volume_metrics"},
+			&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: "false"})
+	}
+	out, err := yaml.Marshal(&doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, out, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
 // writeRulesCopy writes alerts/rcopy.rules.yml with every for: set to 0s:

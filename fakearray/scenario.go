@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -15,6 +14,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/threepar/rcopy-exporter/internal/safefile"
 	"github.com/threepar/rcopy-exporter/internal/yamlfile"
 )
 
@@ -193,7 +193,7 @@ func vols(prefix string, n int) []VolumeConfig {
 // LoadScenario reads a scenario YAML file. Unknown keys are errors; every
 // error names the file (and the line where the YAML decoder knows it).
 func LoadScenario(path string) (*Scenario, error) {
-	data, err := os.ReadFile(path)
+	data, err := safefile.Read(path, safefile.MaxScenario)
 	if err != nil {
 		return nil, err
 	}

@@ -223,6 +223,9 @@ func LoadScenario(path string) (*Scenario, error) {
 
 // ParseScenario decodes a scenario from YAML; name is used in errors.
 func ParseScenario(data []byte, name string) (*Scenario, error) {
+	if _, err := yamlfile.Document(name, data, new(yaml.Node)); err != nil { // one plain document: no anchors, aliases or merge keys
+		return nil, err
+	}
 	sc := &Scenario{}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)

@@ -454,10 +454,17 @@ func (p *Pool) login(ctx context.Context, a *array, t target, fp [sha256.Size]by
 	start := time.Now()
 	deadline, _ := ctx.Deadline()
 	results := a.logins.DoChan(t.module+"\x00"+string(fp[:]), func() (any, error) {
+		// Hold the entry for the login, which may outlive its callers
+		// (as for a command's execution in Run).
+		current, err := p.hold(a.endpoint)
+		if err != nil {
+			return nil, &Error{Stage: stage.Connect, Address: t.address, Err: err}
+		}
+		defer p.unhold(current)
 		// Not cancelled with the first caller, but never past its deadline.
 		ctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
 		defer cancel()
-		return nil, p.dialAndPool(ctx, a, t, fp)
+		return nil, p.dialAndPool(ctx, current, t, fp)
 	})
 	select {
 	case res := <-results:

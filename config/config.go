@@ -685,19 +685,6 @@ func mappingValue(node *yaml.Node, key string) *yaml.Node {
 	return nil
 }
 
-// keyLine is the line of key in a mapping node (0 if absent).
-func keyLine(node *yaml.Node, key string) int {
-	if node == nil || node.Kind != yaml.MappingNode {
-		return 0
-	}
-	for i := 0; i+1 < len(node.Content); i += 2 {
-		if node.Content[i].Value == key {
-			return node.Content[i].Line
-		}
-	}
-	return 0
-}
-
 func valueLine(node *yaml.Node, key string) int {
 	if v := mappingValue(node, key); v != nil {
 		return v.Line

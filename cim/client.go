@@ -8,7 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"slices"
 	"strconv"
@@ -118,7 +120,8 @@ func NewClient(opts ClientOptions) (*Client, error) {
 }
 
 // Close closes the client's idle connections, and those of requests still
-// in flight once they end. The client remains usable (on new connections);
+// in flight (or made later) once their answer is read. The client remains
+// usable;
 // the exporter calls Close for the clients a configuration reload
 // replaces, which would otherwise keep their connections open until the
 // server or the idle timeout closed them. With ClientOptions.HTTPClient,
@@ -193,6 +196,12 @@ func (c *Client) call(ctx context.Context, req Request, class string) (Response,
 	if c.user != "" || c.password != "" {
 		hreq.SetBasicAuth(c.user, c.password)
 	}
+	// The connection the request used, to close it after the answer once
+	// the client is closed (Close may come while the request is in flight).
+	var used net.Conn
+	hreq = hreq.WithContext(httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		GotConn: func(info httptrace.GotConnInfo) { used = info.Conn },
+	}))
 	hrsp, err := c.http.Do(hreq)
 	if err != nil {
 		// url.Error repeats method and URL; keep only the cause.
@@ -203,6 +212,11 @@ func (c *Client) call(ctx context.Context, req Request, class string) (Response,
 		return Response{}, fmt.Errorf("%s: connection failed: %w", what, err)
 	}
 	data, err := c.readBody(hrsp)
+	if c.closed.Load() && used != nil {
+		// Not back to the idle pool: the transport retries a request that
+		// finds it closed there on another connection.
+		used.Close()
+	}
 	if err != nil {
 		return Response{}, fmt.Errorf("%s: %w", what, err)
 	}
@@ -236,15 +250,9 @@ func (c *Client) call(ctx context.Context, req Request, class string) (Response,
 }
 
 // readBody reads a response body of at most maxBytes into one buffer sized
-// from Content-Length when the server sends it, and closes the body (and,
-// after Close, the connection).
+// from Content-Length when the server sends it, and closes the body.
 func (c *Client) readBody(hrsp *http.Response) ([]byte, error) {
-	defer func() {
-		hrsp.Body.Close()
-		if c.closed.Load() {
-			c.http.CloseIdleConnections()
-		}
-	}()
+	defer hrsp.Body.Close()
 	if hrsp.ContentLength > c.maxBytes {
 		return nil, fmt.Errorf("response of %d bytes is larger than %d bytes (max_response_bytes); not read", hrsp.ContentLength, c.maxBytes)
 	}

@@ -478,6 +478,11 @@ func (p *Pool) dialAndPool(ctx context.Context, a *array, t target, fp [sha256.S
 	creds := t.opts.credentials()
 	failureKey := a.endpoint + "\x00" + t.module + "\x00" + string(creds[:])
 	p.mu.Lock()
+	if c := a.conns[t.module]; c != nil && c.fingerprint == fp && c.alive() {
+		// Pooled by a login that ended after this caller looked.
+		p.mu.Unlock()
+		return nil
+	}
 	if f, ok := p.authFailures[failureKey]; ok {
 		if p.now().Before(f.until) {
 			p.mu.Unlock()

@@ -506,7 +506,9 @@ func (p *Pool) dialAndPool(ctx context.Context, a *array, t target, fp [sha256.S
 			p.pruneAuthFailuresLocked()
 			p.authFailures[failureKey] = authFailure{until: until, err: refused}
 			p.mu.Unlock()
-			p.logger.Warn("SSH login refused; not logging in to this array again with these credentials until the back-off ends, a config reload or a changed secret",
+			// Info: the failed probe's own warning says why; this says
+			// for how long no login follows.
+			p.logger.Info("SSH login refused; not logging in to this array again with these credentials until the back-off ends, a config reload or a changed secret",
 				"address", t.address, "module", t.module, "until", until.Format(time.RFC3339), "auth_backoff", t.opts.AuthBackoff)
 		}
 		return err

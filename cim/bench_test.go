@@ -22,3 +22,17 @@ func BenchmarkDecodeResponse(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkDecodeHostileAttributes decodes issue 16's reproduction (one
+// element with millions of attributes, 31 MiB): refused by the scan of the
+// bytes, before encoding/xml builds the element.
+func BenchmarkDecodeHostileAttributes(b *testing.B) {
+	data := hostileAttributes(31 << 20)
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := DecodeResponse(data); err == nil {
+			b.Fatal("decoded")
+		}
+	}
+}

@@ -8,12 +8,18 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
-	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
+
+	"golang.org/x/sync/singleflight"
+
+	"github.com/threepar/rcopy-exporter/internal/safefile"
 )
 
 // DefaultMaxResponseBytes caps a response when ClientOptions leaves
@@ -50,6 +56,8 @@ type Client struct {
 	maxBytes  int64
 	http      *http.Client
 	nextID    atomic.Uint64
+	flight    singleflight.Group // concurrent RemoteCopyVolumes share one read
+	closed    atomic.Bool
 }
 
 // NewClient checks opts and builds a client. It does not connect.
@@ -88,7 +96,7 @@ func NewClient(opts ClientOptions) (*Client, error) {
 	if c.http == nil {
 		tlsConf := &tls.Config{InsecureSkipVerify: opts.InsecureSkipVerify, MinVersion: tls.VersionTLS12} //nolint:gosec // explicit opt-in
 		if opts.CAFile != "" {
-			pem, err := os.ReadFile(opts.CAFile)
+			pem, err := safefile.Read(opts.CAFile, safefile.MaxCAFile)
 			if err != nil {
 				return nil, fmt.Errorf("cim: reading CA file: %w", err)
 			}
@@ -109,6 +117,18 @@ func NewClient(opts ClientOptions) (*Client, error) {
 		}
 	}
 	return c, nil
+}
+
+// Close closes the client's idle connections, and those of requests still
+// in flight (or made later) once their answer is read. The client remains
+// usable;
+// the exporter calls Close for the clients a configuration reload
+// replaces, which would otherwise keep their connections open until the
+// server or the idle timeout closed them. With ClientOptions.HTTPClient,
+// that client's idle connections are closed too.
+func (c *Client) Close() {
+	c.closed.Store(true)
+	c.http.CloseIdleConnections()
 }
 
 // URL returns the server URL the client posts to (no credentials).
@@ -176,6 +196,12 @@ func (c *Client) call(ctx context.Context, req Request, class string) (Response,
 	if c.user != "" || c.password != "" {
 		hreq.SetBasicAuth(c.user, c.password)
 	}
+	// The connection the request used, to close it after the answer once
+	// the client is closed (Close may come while the request is in flight).
+	var used net.Conn
+	hreq = hreq.WithContext(httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		GotConn: func(info httptrace.GotConnInfo) { used = info.Conn },
+	}))
 	hrsp, err := c.http.Do(hreq)
 	if err != nil {
 		// url.Error repeats method and URL; keep only the cause.
@@ -185,14 +211,14 @@ func (c *Client) call(ctx context.Context, req Request, class string) (Response,
 		}
 		return Response{}, fmt.Errorf("%s: connection failed: %w", what, err)
 	}
-	defer hrsp.Body.Close()
-
-	if hrsp.ContentLength > c.maxBytes {
-		return Response{}, fmt.Errorf("%s: response of %d bytes is larger than %d bytes (max_response_bytes); not read", what, hrsp.ContentLength, c.maxBytes)
+	data, err := c.readBody(hrsp)
+	if c.closed.Load() && used != nil {
+		// Not back to the idle pool: the transport retries a request that
+		// finds it closed there on another connection.
+		used.Close()
 	}
-	data, err := io.ReadAll(io.LimitReader(hrsp.Body, c.maxBytes+1))
 	if err != nil {
-		return Response{}, fmt.Errorf("%s: reading response: %w", what, err)
+		return Response{}, fmt.Errorf("%s: %w", what, err)
 	}
 	switch {
 	case hrsp.StatusCode == http.StatusUnauthorized:
@@ -207,7 +233,7 @@ func (c *Client) call(ctx context.Context, req Request, class string) (Response,
 	if int64(len(data)) > c.maxBytes {
 		return Response{}, fmt.Errorf("%s: response larger than %d bytes (max_response_bytes); not decoded", what, c.maxBytes)
 	}
-	rsp, err := DecodeResponse(data)
+	rsp, err := DecodeResponseContext(ctx, data)
 	if err != nil {
 		if ce := hrsp.Header.Get("CIMError"); ce != "" {
 			return Response{}, fmt.Errorf("%s: CIMError %s: %w", what, ce, err)
@@ -221,4 +247,32 @@ func (c *Client) call(ctx context.Context, req Request, class string) (Response,
 		return Response{}, fmt.Errorf("%s: response MESSAGE ID %q, want %q", what, rsp.ID, req.ID)
 	}
 	return rsp, nil
+}
+
+// readBody reads a response body of at most maxBytes into one buffer sized
+// from Content-Length when the server sends it, and closes the body.
+func (c *Client) readBody(hrsp *http.Response) ([]byte, error) {
+	defer hrsp.Body.Close()
+	if hrsp.ContentLength > c.maxBytes {
+		return nil, fmt.Errorf("response of %d bytes is larger than %d bytes (max_response_bytes); not read", hrsp.ContentLength, c.maxBytes)
+	}
+	size := 512
+	if hrsp.ContentLength > 0 {
+		size = int(hrsp.ContentLength) + 1 // one more to see the end without growing
+	}
+	buf := make([]byte, 0, size)
+	body := io.LimitReader(hrsp.Body, c.maxBytes+1)
+	for {
+		if len(buf) == cap(buf) {
+			buf = slices.Grow(buf, len(buf)) // doubles, as io.ReadAll does
+		}
+		n, err := body.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if errors.Is(err, io.EOF) {
+			return buf, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reading response: %w", err)
+		}
+	}
 }

@@ -1,6 +1,7 @@
 package cim
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -304,7 +305,7 @@ func writeProperty(x *writer, p Property) {
 // DecodeRequest reads one CIM-XML request message. Errors are *DecodeError.
 func DecodeRequest(data []byte) (Request, error) {
 	var req Request
-	tr, err := newTokenReader(data)
+	tr, err := newTokenReader(context.Background(), data)
 	if err != nil {
 		return req, notWellFormed(err)
 	}
@@ -424,8 +425,15 @@ func openMessage(tr *tokenReader) (messageStart, error) {
 // Errors are *DecodeError; a CIM ERROR element is not an error here but
 // Response.Err.
 func DecodeResponse(data []byte) (Response, error) {
+	return DecodeResponseContext(context.Background(), data)
+}
+
+// DecodeResponseContext is DecodeResponse, stopping with an error that
+// wraps the context's when ctx ends: decoding a large answer stays within
+// the probe's deadline.
+func DecodeResponseContext(ctx context.Context, data []byte) (Response, error) {
 	var rsp Response
-	tr, err := newTokenReader(data)
+	tr, err := newTokenReader(ctx, data)
 	if err != nil {
 		return rsp, notWellFormed(err)
 	}

@@ -22,8 +22,17 @@
 // Provider only enumerates, the handler does authentication, headers,
 // GetInstance lookup by key bindings, PropertyList and error rendering.
 //
-// Decoding is bounded: input must be valid UTF-8, at most 64 elements deep,
-// and one result (instance or name) at most 100000 elements; results are
-// converted one at a time, so memory follows what is kept, and the client
-// caps the response size (32 MiB by default) while reading.
+// Decoding is bounded: input must be valid UTF-8; before encoding/xml sees
+// it, one scan of the bytes refuses more than 64 attributes in one element
+// (encoding/xml collects them all before it returns the element), more
+// than 1,000,000 elements in one message, nesting deeper than 64 and a
+// DOCTYPE that declares entities; one result (instance or name) is at most
+// 100,000 elements; results are converted one at a time, so memory follows
+// what is kept; and DecodeResponseContext stops when its context ends. The
+// client caps the response size (32 MiB by default) while reading, reads
+// into one buffer, and decodes within the request's context.
+//
+// Concurrent RemoteCopyVolumes calls on one Client share one read; Close
+// closes the client's idle connections (the exporter calls it for the
+// clients a reload replaces).
 package cim

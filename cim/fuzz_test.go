@@ -2,6 +2,7 @@ package cim
 
 import (
 	"bytes"
+	"encoding/xml"
 	"testing"
 )
 
@@ -81,6 +82,43 @@ func FuzzDecodeRequest(f *testing.F) {
 		}
 		if _, err := DecodeRequest(buf.Bytes()); err != nil {
 			t.Fatalf("re-encoded request does not decode: %v\n%s", err, buf.Bytes())
+		}
+	})
+}
+
+// FuzzMarkupScan holds checkMarkup's reading of a tag to encoding/xml's:
+// for every start element encoding/xml accepts, scanTag ends the tag at
+// the same byte and counts the same attributes. The cap on attributes is
+// only sound while this holds.
+func FuzzMarkupScan(f *testing.F) {
+	f.Add([]byte(`<a b="1" c = '2>' d="'"><!-- <x y="1"> --><![CDATA[<z q="1">]]><?p r="1"?><e/></a>`))
+	f.Add([]byte(`<?xml version="1.0"?><!DOCTYPE a SYSTEM "a>b.dtd"><a x:y="1" xmlns:x="u"/>`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) > maxFuzzInput {
+			return
+		}
+		dec := xml.NewDecoder(bytes.NewReader(data))
+		dec.Strict = true
+		var prev int64
+		for {
+			tok, err := dec.RawToken()
+			if err != nil {
+				return
+			}
+			off := dec.InputOffset()
+			if se, ok := tok.(xml.StartElement); ok {
+				n := 0
+				end, tooMany := scanTag(data[prev:], &n)
+				switch {
+				case tooMany:
+					if len(se.Attr) <= maxAttributes {
+						t.Fatalf("scan counts more than %d attributes in %q, encoding/xml %d", maxAttributes, data[prev:off], len(se.Attr))
+					}
+				case int64(end) != off-prev || n != len(se.Attr):
+					t.Fatalf("scan ends the tag %q at %d with %d attributes; encoding/xml at %d with %d", data[prev:], end, n, off-prev, len(se.Attr))
+				}
+			}
+			prev = off
 		}
 	})
 }

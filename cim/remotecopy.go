@@ -59,7 +59,45 @@ type RemoteCopyVolume struct {
 // synchronization whose volume the array does not list is itself a finding
 // (it must not vanish from the metrics). DeviceID is then the
 // SystemElement's and PeerDeviceID the SyncedElement's.
+//
+// Concurrent calls share one read (singleflight), as concurrent probes of
+// an array share one showrcopy: each caller waits within its own context,
+// and the read goes on for the others when one gives up, but never past
+// the deadline of the caller that started it. Each caller gets its own
+// copy of the result.
 func (c *Client) RemoteCopyVolumes(ctx context.Context) ([]RemoteCopyVolume, error) {
+	results := c.flight.DoChan("RemoteCopyVolumes", func() (any, error) {
+		readCtx := ctx
+		if deadline, ok := ctx.Deadline(); ok {
+			var cancel context.CancelFunc
+			readCtx, cancel = context.WithDeadline(context.WithoutCancel(ctx), deadline)
+			defer cancel()
+		}
+		return c.remoteCopyVolumes(readCtx)
+	})
+	if testHookJoined != nil {
+		testHookJoined()
+	}
+	select {
+	case res := <-results:
+		if res.Err != nil {
+			return nil, res.Err
+		}
+		vols := res.Val.([]RemoteCopyVolume)
+		if res.Shared {
+			vols = slices.Clone(vols)
+		}
+		return vols, nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("cim: reading remote copy volumes at %s: %w", c.url, context.Cause(ctx))
+	}
+}
+
+// testHookJoined, when set by a test, is called once a RemoteCopyVolumes
+// call has joined (or started) the shared read.
+var testHookJoined func()
+
+func (c *Client) remoteCopyVolumes(ctx context.Context) ([]RemoteCopyVolume, error) {
 	vols, err := c.EnumerateInstances(ctx, ClassStorageVolume)
 	if err != nil {
 		return nil, err

@@ -2,6 +2,7 @@ package cim
 
 import (
 	"bytes"
+	"context"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -12,12 +13,135 @@ import (
 
 // Limits on decoded XML. CIM-XML is shallow (an INSTANCEPATH inside a
 // KEYBINDING inside an INSTANCENAME is about 12 levels below CIM), so the
-// depth cap only stops hostile input; the element cap bounds the memory of
-// one instance, because responses are converted one instance at a time.
+// depth cap only stops hostile input; the element cap per item bounds the
+// memory of one instance, because responses are converted one instance at
+// a time, and the cap per message bounds what a whole answer may build
+// (the largest real answer at the 32 MiB response cap has about 550,000
+// elements). No CIM-XML element has more than 8 attributes (QUALIFIER);
+// encoding/xml collects all of an element's attributes before it returns
+// the element, so their number is checked on the bytes first.
 const (
 	maxDepth           = 64
 	maxElementsPerItem = 100_000
+	maxElements        = 1_000_000
+	maxAttributes      = 64
+	// ctxCheckTokens and ctxCheckBytes: how often decoding looks at its
+	// context (a check costs little next to 1024 tokens or 1 MiB).
+	ctxCheckTokens = 1024
+	ctxCheckBytes  = 1 << 20
 )
+
+// checkMarkup scans data once, before encoding/xml sees it, for what
+// encoding/xml would build without bound inside one token: the attributes
+// of one start tag (one element of millions of attributes, 31 MiB, took
+// 3.2 GB and 20 s). It also counts the elements of the message, checks
+// their depth (as tokenReader does again), refuses a DOCTYPE that declares
+// anything (entities), and stops when ctx ends. It
+// follows encoding/xml's reading of markup: comments end at "-->", CDATA at
+// "]]>", processing instructions at "?>", and in a tag a quote opens a
+// value that only the same quote closes. Input that is not well formed is
+// left for encoding/xml to refuse.
+func checkMarkup(ctx context.Context, data []byte) error {
+	line := func(i int) int { return 1 + bytes.Count(data[:i], []byte("\n")) }
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("scanning stopped: %w", context.Cause(ctx))
+	}
+	elements, depth := 0, 0
+	nextCheck := ctxCheckBytes
+	for i := 0; ; {
+		j := bytes.IndexByte(data[i:], '<')
+		if j < 0 {
+			return nil
+		}
+		i += j
+		if i >= nextCheck {
+			if err := ctx.Err(); err != nil {
+				return fmt.Errorf("scanning stopped at line %d: %w", line(i), context.Cause(ctx))
+			}
+			nextCheck = i + ctxCheckBytes
+		}
+		rest := data[i:]
+		var end int // of this markup, relative to i; -1: not closed
+		switch {
+		case bytes.HasPrefix(rest, []byte("<!--")):
+			end = indexAfter(rest, 4, "-->")
+		case bytes.HasPrefix(rest, []byte("<![CDATA[")):
+			end = indexAfter(rest, 9, "]]>")
+		case bytes.HasPrefix(rest, []byte("<?")):
+			end = indexAfter(rest, 2, "?>")
+		case bytes.HasPrefix(rest, []byte("<!")):
+			var declares bool
+			end, declares = scanTag(rest, nil)
+			if declares {
+				return fmt.Errorf("line %d: DOCTYPE with declarations (ENTITY...) is not allowed", line(i))
+			}
+		case bytes.HasPrefix(rest, []byte("</")):
+			end, _ = scanTag(rest, nil)
+			depth--
+		default:
+			if elements++; elements > maxElements {
+				return fmt.Errorf("line %d: more than %d elements in one message", line(i), maxElements)
+			}
+			attributes := 0
+			var tooMany bool
+			end, tooMany = scanTag(rest, &attributes)
+			if tooMany {
+				return fmt.Errorf("line %d: more than %d attributes in one element", line(i), maxAttributes)
+			}
+			if end >= 2 && rest[end-2] != '/' { // not <X/>
+				if depth++; depth > maxDepth {
+					return fmt.Errorf("line %d: XML nested deeper than %d elements", line(i), maxDepth)
+				}
+			}
+		}
+		if end < 0 {
+			return nil // unterminated: encoding/xml says so
+		}
+		i += end
+	}
+}
+
+// indexAfter returns the offset just past the first sep in b after from,
+// or -1.
+func indexAfter(b []byte, from int, sep string) int {
+	k := bytes.Index(b[from:], []byte(sep))
+	if k < 0 {
+		return -1
+	}
+	return from + k + len(sep)
+}
+
+// scanTag returns the offset just past the '>' that ends the tag or
+// directive starting at b[0], skipping quoted values, or -1. With
+// attributes, it counts the '=' outside quotes (one per attribute) and
+// stops early, reporting true, past maxAttributes; without, it stops early
+// and reports true at a '<' outside quotes (a declaration inside a
+// DOCTYPE).
+func scanTag(b []byte, attributes *int) (int, bool) {
+	for k := 1; k < len(b); k++ {
+		switch b[k] {
+		case '"', '\'':
+			q := bytes.IndexByte(b[k+1:], b[k])
+			if q < 0 {
+				return -1, false
+			}
+			k += 1 + q
+		case '>':
+			return k + 1, false
+		case '=':
+			if attributes != nil {
+				if *attributes++; *attributes > maxAttributes {
+					return -1, true
+				}
+			}
+		case '<':
+			if attributes == nil {
+				return -1, true
+			}
+		}
+	}
+	return -1, false
+}
 
 // node is one XML element with its attributes, children and character data.
 type node struct {
@@ -57,24 +181,29 @@ func (n *node) child(name string) *node {
 
 // tokenReader wraps xml.Decoder, keeping the depth and rejecting input deeper
 // than maxDepth, so that no caller can be made to recurse or allocate without
-// bound by nesting.
+// bound by nesting, and stopping when its context ends.
 type tokenReader struct {
-	dec   *xml.Decoder
-	depth int
+	ctx    context.Context
+	dec    *xml.Decoder
+	depth  int
+	tokens int
 }
 
 // newTokenReader checks data as a whole for invalid UTF-8 (encoding/xml does
-// not check every place, e.g. names) and returns a strict decoder over it.
-// A document that declares another encoding is rejected by encoding/xml,
-// because no CharsetReader is set.
-func newTokenReader(data []byte) (*tokenReader, error) {
+// not check every place, e.g. names) and for the limits of checkMarkup, and
+// returns a strict decoder over it. A document that declares another
+// encoding is rejected by encoding/xml, because no CharsetReader is set.
+func newTokenReader(ctx context.Context, data []byte) (*tokenReader, error) {
 	if !utf8.Valid(data) {
 		off := invalidUTF8Offset(data)
 		return nil, fmt.Errorf("invalid UTF-8 at byte offset %d (line %d)", off, 1+bytes.Count(data[:off], []byte("\n")))
 	}
+	if err := checkMarkup(ctx, data); err != nil {
+		return nil, err
+	}
 	dec := xml.NewDecoder(bytes.NewReader(data))
 	dec.Strict = true
-	return &tokenReader{dec: dec}, nil
+	return &tokenReader{ctx: ctx, dec: dec}, nil
 }
 
 func invalidUTF8Offset(data []byte) int {
@@ -92,6 +221,11 @@ func invalidUTF8Offset(data []byte) int {
 // skipping comments, processing instructions and directives.
 func (tr *tokenReader) next() (xml.Token, error) {
 	for {
+		if tr.tokens++; tr.tokens%ctxCheckTokens == 0 {
+			if err := tr.ctx.Err(); err != nil {
+				return nil, fmt.Errorf("line %d: decoding stopped: %w", tr.line(), context.Cause(tr.ctx))
+			}
+		}
 		tok, err := tr.dec.Token()
 		if err != nil {
 			if errors.Is(err, io.EOF) {

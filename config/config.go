@@ -4,11 +4,9 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/netip"
 	"net/url"
-	"os"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -20,6 +18,9 @@ import (
 
 	"golang.org/x/crypto/ssh"
 	"gopkg.in/yaml.v3"
+
+	"github.com/threepar/rcopy-exporter/internal/safefile"
+	"github.com/threepar/rcopy-exporter/internal/yamlfile"
 )
 
 // Defaults applied before validation.
@@ -27,11 +28,11 @@ const (
 	DefaultModuleName     = "default"          // module used when a probe or target names none
 	DefaultSSHPort        = "22"               // port added to an address without one
 	DefaultSSHTimeout     = 20 * time.Second   // per command, connect included
+	DefaultAuthBackoff    = 5 * time.Minute    // no new login this long after the array refused one
 	DefaultMaxOutputBytes = 16 << 20           // real outputs of the biggest arrays stay under 10 MiB
 	DefaultCIMNamespace   = "root/tpd"         // the 3PAR CIM server's namespace
 	DefaultCIMTimeout     = 20 * time.Second   // per CIM request
 	TargetPlaceholder     = "{target}"         // replaced in cim.url by the probed host
-	maxSecretFileBytes    = 1 << 20            // a password or key file is never this big
 	placeholderCheckHost  = "placeholder.test" // stands in for {target} when validating a URL
 )
 
@@ -68,6 +69,10 @@ type SSH struct {
 	InsecureIgnoreHostKey bool          `yaml:"insecure_ignore_host_key,omitempty" json:"insecure_ignore_host_key,omitempty"`
 	Timeout               time.Duration `yaml:"timeout" json:"timeout"`
 	MaxOutputBytes        int64         `yaml:"max_output_bytes" json:"max_output_bytes"`
+	// AuthBackoff is how long no new login is tried after the array refused
+	// one with the same credentials (arrays lock users out after a few
+	// failed logins); 0 tries again at every probe.
+	AuthBackoff time.Duration `yaml:"auth_backoff" json:"auth_backoff"`
 
 	// Read from PasswordFile / PrivateKeyFile at load; never printed.
 	Password   Secret `yaml:"-" json:"password,omitzero"`
@@ -78,13 +83,16 @@ type SSH struct {
 
 // CIM holds how to reach an array's CIM-XML server (optional).
 type CIM struct {
-	URL                string        `yaml:"url" json:"url"` // may contain {target}
-	Namespace          string        `yaml:"namespace" json:"namespace"`
-	User               string        `yaml:"user,omitempty" json:"user,omitempty"`
-	PasswordFile       string        `yaml:"password_file,omitempty" json:"password_file,omitempty"`
-	CAFile             string        `yaml:"ca_file,omitempty" json:"ca_file,omitempty"`
-	InsecureSkipVerify bool          `yaml:"insecure_skip_verify,omitempty" json:"insecure_skip_verify,omitempty"`
-	Timeout            time.Duration `yaml:"timeout" json:"timeout"`
+	URL                string `yaml:"url" json:"url"` // may contain {target}
+	Namespace          string `yaml:"namespace" json:"namespace"`
+	User               string `yaml:"user,omitempty" json:"user,omitempty"`
+	PasswordFile       string `yaml:"password_file,omitempty" json:"password_file,omitempty"`
+	CAFile             string `yaml:"ca_file,omitempty" json:"ca_file,omitempty"`
+	InsecureSkipVerify bool   `yaml:"insecure_skip_verify,omitempty" json:"insecure_skip_verify,omitempty"`
+	// InsecureHTTPAuth accepts user and password_file with a plain http
+	// URL, which sends the password readable on the network (Basic auth).
+	InsecureHTTPAuth bool          `yaml:"insecure_http_auth,omitempty" json:"insecure_http_auth,omitempty"`
+	Timeout          time.Duration `yaml:"timeout" json:"timeout"`
 
 	Password Secret `yaml:"-" json:"password,omitzero"` // read from PasswordFile at load
 
@@ -103,11 +111,13 @@ type Target struct {
 
 // Load reads and validates the configuration file at path, reading every
 // secret file it names (relative paths are relative to the file's
-// directory). Errors name the file and, where known, the line.
+// directory). Errors name the file and, where known, the line. path must
+// be a regular file of at most safefile.MaxConfig bytes: a pipe or a
+// device fails at once.
 func Load(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := safefile.Read(path, safefile.MaxConfig)
 	if err != nil {
-		return nil, unwrapPathError(err) // "FILE: no such file or directory"
+		return nil, err // "FILE: reason"
 	}
 	return Parse(data, path)
 }
@@ -115,21 +125,17 @@ func Load(path string) (*Config, error) {
 // Parse decodes and validates data as if read from the file name (used in
 // messages and as the base for relative paths).
 func Parse(data []byte, name string) (*Config, error) {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	var c Config
-	if err := dec.Decode(&c); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("%s: empty configuration: no modules defined", name)
-		}
-		return nil, positioned(name, err)
+	var doc yaml.Node
+	found, err := yamlfile.Document(name, data, &doc) // one document, no anchors, aliases or merge keys
+	if err != nil {
+		return nil, err
 	}
-	var extra yaml.Node
-	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
-		if err != nil {
-			return nil, positioned(name, err)
-		}
-		return nil, fmt.Errorf("%s:%d: a second YAML document; the configuration must be one document", name, extra.Line)
+	if !found {
+		return nil, fmt.Errorf("%s: empty configuration: no modules defined", name)
+	}
+	var c Config
+	if err := doc.Decode(&c); err != nil {
+		return nil, positioned(name, err)
 	}
 	if len(c.Modules) == 0 {
 		return nil, fmt.Errorf("%s: no modules defined (a module named %q is used when a probe names none)", name, DefaultModuleName)
@@ -257,23 +263,20 @@ func (c *CIM) URLFor(address string) string {
 
 // UnmarshalYAML implements yaml.Unmarshaler.
 func (c *Config) UnmarshalYAML(node *yaml.Node) error {
-	type plain Config
-	if err := checkKeys(node, "the configuration", plain{}); err != nil {
+	if err := checkKeys(node, "the configuration", Config{}); err != nil {
 		return err
 	}
-	if err := node.Decode((*plain)(c)); err != nil {
+	var err error
+	if c.Modules, err = decodeNamed[Module](mappingValue(node, "modules"), "modules", "module", "it needs an ssh: section"); err != nil {
+		return err
+	}
+	if c.Targets, err = decodeNamed[Target](mappingValue(node, "targets"), "targets", "target", "it needs an address"); err != nil {
 		return err
 	}
 	for name, m := range c.Modules {
-		if m == nil {
-			return lineErrorf(keyLine(mappingValue(node, "modules"), name), "module %q is empty: it needs an ssh: section", name)
-		}
 		m.Name = name
 	}
 	for name, t := range c.Targets {
-		if t == nil {
-			return lineErrorf(keyLine(mappingValue(node, "targets"), name), "target %q is empty: it needs an address", name)
-		}
 		t.Name = name
 	}
 	// Deterministic: report the first problem in file order.
@@ -288,6 +291,41 @@ func (c *Config) UnmarshalYAML(node *yaml.Node) error {
 		}
 	}
 	return nil
+}
+
+// decodeNamed decodes a mapping of names to settings (modules:, targets:)
+// one entry at a time. yaml.v3 decoding a map compares every key with
+// every other to find duplicates, which made a 200,000-target file take
+// minutes; a set does it in linear time. An empty entry is an error that
+// says what it needs.
+func decodeNamed[T any](node *yaml.Node, section, what, needs string) (map[string]*T, error) {
+	if node == nil || node.ShortTag() == "!!null" {
+		return nil, nil
+	}
+	if node.Kind != yaml.MappingNode {
+		return nil, lineErrorf(node.Line, "%s: must be a mapping of names to settings, got %s", section, describe(node))
+	}
+	out := make(map[string]*T, len(node.Content)/2)
+	lines := make(map[string]int, len(node.Content)/2)
+	for i := 0; i+1 < len(node.Content); i += 2 {
+		k, v := node.Content[i], node.Content[i+1]
+		if k.Kind != yaml.ScalarNode {
+			return nil, lineErrorf(k.Line, "%s: a name must be a plain value, got %s", section, describe(k))
+		}
+		if first, dup := lines[k.Value]; dup {
+			return nil, lineErrorf(k.Line, "%s %q is defined twice (first at line %d)", what, k.Value, first)
+		}
+		lines[k.Value] = k.Line
+		if v.ShortTag() == "!!null" {
+			return nil, lineErrorf(k.Line, "%s %q is empty: %s", what, k.Value, needs)
+		}
+		item := new(T)
+		if err := v.Decode(item); err != nil {
+			return nil, err
+		}
+		out[k.Value] = item
+	}
+	return out, nil
 }
 
 // UnmarshalYAML implements yaml.Unmarshaler.
@@ -320,7 +358,7 @@ func (s *SSH) UnmarshalYAML(node *yaml.Node) error {
 	if err := checkKeys(node, "ssh", plain{}); err != nil {
 		return err
 	}
-	*s = SSH{Timeout: DefaultSSHTimeout, MaxOutputBytes: DefaultMaxOutputBytes}
+	*s = SSH{Timeout: DefaultSSHTimeout, MaxOutputBytes: DefaultMaxOutputBytes, AuthBackoff: DefaultAuthBackoff}
 	if err := node.Decode((*plain)(s)); err != nil {
 		return err
 	}
@@ -340,6 +378,8 @@ func (s *SSH) UnmarshalYAML(node *yaml.Node) error {
 		return lineErrorf(s.keyLines["timeout"], "ssh.timeout must be positive, got %s", s.Timeout)
 	case s.MaxOutputBytes <= 0:
 		return lineErrorf(s.keyLines["max_output_bytes"], "ssh.max_output_bytes must be positive, got %d", s.MaxOutputBytes)
+	case s.AuthBackoff < 0:
+		return lineErrorf(s.keyLines["auth_backoff"], "ssh.auth_backoff must not be negative, got %s (0 tries a refused login again at every probe)", s.AuthBackoff)
 	}
 	return nil
 }
@@ -381,8 +421,21 @@ func (c *CIM) UnmarshalYAML(node *yaml.Node) error {
 		return lineErrorf(c.keyLines["insecure_skip_verify"], "cim: ca_file and insecure_skip_verify: true contradict each other; keep one")
 	case c.Timeout <= 0:
 		return lineErrorf(c.keyLines["timeout"], "cim.timeout must be positive, got %s", c.Timeout)
+	case u.Scheme == "http" && c.User != "" && !c.InsecureHTTPAuth && !isLoopbackIP(u.Hostname()):
+		return lineErrorf(c.keyLines["url"], "cim.url is plain http and user/password_file are set: the CIM password would cross the network readable by anyone on the path (HTTP Basic auth); use https (the array's CIM server listens on 5989), or accept the risk for a lab with insecure_http_auth: true")
+	case u.Scheme != "http" && c.InsecureHTTPAuth:
+		return lineErrorf(c.keyLines["insecure_http_auth"], "cim.insecure_http_auth applies to http URLs only; remove it (cim.url is %s)", u.Scheme)
 	}
 	return nil
+}
+
+// isLoopbackIP reports whether host is a loopback IP address literal:
+// traffic to it never leaves the machine, so Basic auth over http there
+// exposes nothing on a network (the simulator's configurations). A name
+// such as localhost is not trusted to stay local.
+func isLoopbackIP(host string) bool {
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
 }
 
 // MarshalYAML shows the loaded secret as <secret> next to its file.
@@ -447,7 +500,7 @@ func (c *Config) readFiles(dir string) error {
 		}
 		if s.KnownHostsFile != "" {
 			s.KnownHostsFile = resolvePath(dir, s.KnownHostsFile)
-			if err := checkReadable(s.KnownHostsFile); err != nil {
+			if err := checkReadable(s.KnownHostsFile, safefile.MaxKnownHosts); err != nil {
 				return lineErrorf(s.keyLines["known_hosts_file"], "%s: %v", where("known_hosts_file"), err)
 			}
 		}
@@ -460,7 +513,7 @@ func (c *Config) readFiles(dir string) error {
 			}
 			if c.CAFile != "" {
 				c.CAFile = resolvePath(dir, c.CAFile)
-				if err := checkReadable(c.CAFile); err != nil {
+				if err := checkReadable(c.CAFile, safefile.MaxCAFile); err != nil {
 					return lineErrorf(c.keyLines["ca_file"], "module %q: cim.ca_file: %v", name, err)
 				}
 			}
@@ -476,37 +529,8 @@ func resolvePath(dir, p string) string {
 	return filepath.Join(dir, p)
 }
 
-// openRegular opens path if it is a regular file. The check comes first so
-// that a FIFO or device (e.g. /dev/stdin) cannot block a (re)load.
-func openRegular(path string) (*os.File, error) {
-	st, err := os.Stat(path)
-	if err != nil {
-		return nil, unwrapPathError(err)
-	}
-	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file", path)
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, unwrapPathError(err)
-	}
-	return f, nil
-}
-
 func readSecretFile(path string) ([]byte, error) {
-	f, err := openRegular(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxSecretFileBytes+1))
-	if err != nil {
-		return nil, fmt.Errorf("reading %s: %v", path, unwrapPathError(err))
-	}
-	if len(data) > maxSecretFileBytes {
-		return nil, fmt.Errorf("%s is larger than %d bytes", path, maxSecretFileBytes)
-	}
-	return data, nil
+	return safefile.Read(path, safefile.MaxSecret)
 }
 
 // readPassword reads a password file: the first line, without its line
@@ -541,20 +565,11 @@ func readPrivateKey(path string) (Secret, error) {
 	return NewSecret(string(data)), nil
 }
 
-func checkReadable(path string) error {
-	f, err := openRegular(path)
-	if err != nil {
-		return err
-	}
-	return f.Close()
-}
-
-// unwrapPathError keeps "FILE: permission denied" short and uniform.
-func unwrapPathError(err error) error {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return fmt.Errorf("%s: %v", pe.Path, pe.Err)
-	}
+// checkReadable reads a file the way it will be read later (known_hosts at
+// every dial, the CA file when a CIM client is made), so that a file that
+// is no regular file or too large fails the load instead.
+func checkReadable(path string, max int64) error {
+	_, err := safefile.Read(path, max)
 	return err
 }
 
@@ -616,9 +631,6 @@ func checkKeys(node *yaml.Node, what string, plain any) error {
 	known := yamlFields(reflect.TypeOf(plain))
 	for i := 0; i+1 < len(node.Content); i += 2 {
 		k := node.Content[i]
-		if k.Kind == yaml.ScalarNode && k.Value == "<<" {
-			continue // merge key: yaml.v3 merges the referenced mapping
-		}
 		if k.Kind != yaml.ScalarNode || !contains(known, k.Value) {
 			return lineErrorf(k.Line, "unknown key %q in %s (known keys: %s)", k.Value, what, strings.Join(known, ", "))
 		}
@@ -676,19 +688,6 @@ func mappingValue(node *yaml.Node, key string) *yaml.Node {
 		}
 	}
 	return nil
-}
-
-// keyLine is the line of key in a mapping node (0 if absent).
-func keyLine(node *yaml.Node, key string) int {
-	if node == nil || node.Kind != yaml.MappingNode {
-		return 0
-	}
-	for i := 0; i+1 < len(node.Content); i += 2 {
-		if node.Content[i].Value == key {
-			return node.Content[i].Line
-		}
-	}
-	return 0
 }
 
 func valueLine(node *yaml.Node, key string) int {

@@ -172,9 +172,9 @@ func TestParseErrors(t *testing.T) {
 		{"bad bool", mod(pwKH + "      insecure_ignore_host_key: yes please\n"), file + ":7: cannot unmarshal"},
 		{"missing password file", mod("      user: u\n      password_file: nope\n      known_hosts_file: known_hosts\n"), file + `:5: module "default": ssh.password_file: ` + filepath.Join(dir, "nope") + ": no such file or directory"},
 		{"empty password", mod("      user: u\n      password_file: emptypw\n      known_hosts_file: known_hosts\n"), file + ":5: module \"default\": ssh.password_file: " + filepath.Join(dir, "emptypw") + ": the password (first line) is empty"},
-		{"password file is a dir", mod("      user: u\n      password_file: .\n      known_hosts_file: known_hosts\n"), "is not a regular file"},
-		{"known hosts is a device", mod("      user: u\n      password_file: pw\n      known_hosts_file: /dev/null\n"), file + `:6: module "default": ssh.known_hosts_file: /dev/null is not a regular file`},
-		{"password from stdin refused", mod("      user: u\n      password_file: /dev/stdin\n      known_hosts_file: known_hosts\n"), "/dev/stdin is not a regular file"},
+		{"password file is a dir", mod("      user: u\n      password_file: .\n      known_hosts_file: known_hosts\n"), ": not a regular file (a directory)"},
+		{"known hosts is a device", mod("      user: u\n      password_file: pw\n      known_hosts_file: /dev/null\n"), file + `:6: module "default": ssh.known_hosts_file: /dev/null: not a regular file (a character device)`},
+		{"password from stdin refused", mod("      user: u\n      password_file: /dev/stdin\n      known_hosts_file: known_hosts\n"), "/dev/stdin: not a regular file"},
 		{"missing known hosts", mod("      user: u\n      password_file: pw\n      known_hosts_file: kh\n"), file + `:6: module "default": ssh.known_hosts_file: ` + filepath.Join(dir, "kh") + ": no such file or directory"},
 		{"encrypted key", mod("      user: u\n      private_key_file: id_enc\n      known_hosts_file: known_hosts\n"), file + ":5: module \"default\": ssh.private_key_file: " + filepath.Join(dir, "id_enc") + " is encrypted with a passphrase"},
 		{"not a key", mod("      user: u\n      private_key_file: notakey\n      known_hosts_file: known_hosts\n"), "is not a usable private key"},
@@ -189,7 +189,7 @@ func TestParseErrors(t *testing.T) {
 		{"cim ca and insecure", mod(pwKH) + "    cim:\n      url: https://{target}:5989\n      ca_file: ca.pem\n      insecure_skip_verify: true\n", file + ":10: cim: ca_file and insecure_skip_verify"},
 		{"cim missing ca", mod(pwKH) + "    cim:\n      url: https://{target}:5989\n      ca_file: nope.pem\n", file + `:9: module "default": cim.ca_file: ` + filepath.Join(dir, "nope.pem") + ": no such file or directory"},
 		{"bad time zone", mod(pwKH) + "    time_zone: IST\n", file + `:7: time_zone "IST" is not an IANA time zone name`},
-		{"two documents", mod(pwKH) + "---\nmodules: {}\n", file + ":7: a second YAML document"},
+		{"two documents", mod(pwKH) + "---\nmodules: {}\n", file + ":7: more than one YAML document"},
 		{"duplicate key", mod(pwKH + "      user: v\n"), file + ":7:"},
 	}
 	for _, tc := range cases {

@@ -1,11 +1,11 @@
 package conformance
 
 import (
-	"os"
 	"strings"
 
 	"github.com/threepar/rcopy-exporter/cim"
 	"github.com/threepar/rcopy-exporter/expected"
+	"github.com/threepar/rcopy-exporter/internal/safefile"
 	"github.com/threepar/rcopy-exporter/internal/yamlfile"
 	"github.com/threepar/rcopy-exporter/parser"
 )
@@ -111,7 +111,7 @@ type observedInstance struct {
 // value of the wrong type, a missing field, or a volume, group or target
 // that the showrcopy does not hold is an error "FILE:LINE: msg".
 func LoadObserved(path string, out *parser.Output) ([]Observed, error) {
-	data, err := os.ReadFile(path)
+	data, err := safefile.Read(path, safefile.MaxObservation)
 	if err != nil {
 		return nil, err
 	}

@@ -4,13 +4,13 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"sync"
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/threepar/rcopy-exporter/internal/safefile"
 	"github.com/threepar/rcopy-exporter/internal/yamlfile"
 )
 
@@ -379,7 +379,7 @@ func Default() *Table {
 // file at path (same schema as tables.yaml): a row whose id exists replaces
 // it in place, a new id is appended. Errors read "FILE:LINE: msg".
 func LoadTable(path string) (*Table, error) {
-	data, err := os.ReadFile(path)
+	data, err := safefile.Read(path, safefile.MaxTable)
 	if err != nil {
 		return nil, err
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -15,6 +14,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/threepar/rcopy-exporter/internal/safefile"
 	"github.com/threepar/rcopy-exporter/internal/yamlfile"
 )
 
@@ -310,7 +310,7 @@ func vols(prefix string, n int) []VolumeConfig {
 // LoadScenario reads a scenario YAML file. Unknown keys are errors; every
 // error names the file (and the line where the YAML decoder knows it).
 func LoadScenario(path string) (*Scenario, error) {
-	data, err := os.ReadFile(path)
+	data, err := safefile.Read(path, safefile.MaxScenario)
 	if err != nil {
 		return nil, err
 	}
@@ -340,6 +340,9 @@ func LoadScenario(path string) (*Scenario, error) {
 
 // ParseScenario decodes a scenario from YAML; name is used in errors.
 func ParseScenario(data []byte, name string) (*Scenario, error) {
+	if _, err := yamlfile.Document(name, data, new(yaml.Node)); err != nil { // one plain document: no anchors, aliases or merge keys
+		return nil, err
+	}
 	sc := &Scenario{}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)

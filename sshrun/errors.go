@@ -32,6 +32,22 @@ var ErrNotAllowed = errors.New("command not allowed")
 // ErrPoolClosed is returned (inside an *Error) after Pool.Close.
 var ErrPoolClosed = errors.New("ssh pool closed")
 
+// AuthBackoffError is a login not tried: the array refused the same
+// credentials less than the module's auth_backoff ago, and arrays lock a
+// user out after a few failed logins. A changed secret, a configuration
+// reload (Pool.ResetAuthBackoff) or the end of the back-off ends it.
+type AuthBackoffError struct {
+	Until time.Time // when a login is tried again
+	Cause error     // the refusal
+}
+
+func (e *AuthBackoffError) Error() string {
+	return fmt.Sprintf("login not retried until %s, to keep the array from locking the user out (the last login was refused: %v); a changed secret or a configuration reload ends the back-off",
+		e.Until.Format(time.RFC3339), e.Cause)
+}
+
+func (e *AuthBackoffError) Unwrap() error { return e.Cause }
+
 // TimeoutError reports that the deadline passed; the connection was closed
 // so that nothing keeps running on the array.
 type TimeoutError struct {

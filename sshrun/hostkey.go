@@ -2,16 +2,18 @@ package sshrun
 
 import (
 	"bytes"
+	"context"
 	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"net"
-	"os"
 	"strings"
 	"sync"
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
+
+	"github.com/threepar/rcopy-exporter/internal/safefile"
 )
 
 // HostKeyError says why an array's host key was refused and how to fix it.
@@ -69,18 +71,20 @@ var probeKey = func() ssh.PublicKey {
 }()
 
 // hostKeyPolicy builds the host key check for one dial, reading the
-// known_hosts file afresh (so an edited file applies to the next connect).
-// It also returns the host key algorithms to ask for: those of the keys the
-// file holds for this host, so that a server with several host keys is not
-// mistaken for one whose key changed.
-func hostKeyPolicy(opts Options, address string) (ssh.HostKeyCallback, []string, error) {
+// known_hosts file afresh (so an edited file applies to the next connect)
+// within ctx. It also returns the host key algorithms to ask for: those of
+// the keys the file holds for this host, so that a server with several
+// host keys is not mistaken for one whose key changed. address is the
+// array's host:port as the user wrote it (host lower-cased), which is what
+// known_hosts names.
+func hostKeyPolicy(ctx context.Context, opts Options, address string) (ssh.HostKeyCallback, []string, error) {
 	if opts.InsecureIgnoreHostKey {
 		return ssh.InsecureIgnoreHostKey(), nil, nil
 	}
 	if opts.KnownHostsFile == "" {
 		return nil, nil, errors.New("no known_hosts file configured and insecure_ignore_host_key not set")
 	}
-	check, err := knownHosts(opts.KnownHostsFile)
+	check, err := knownHosts(ctx, opts.KnownHostsFile)
 	if err != nil {
 		return nil, nil, fmt.Errorf("reading known_hosts file: %v", err)
 	}
@@ -139,26 +143,55 @@ type knownHostsEntry struct {
 	check ssh.HostKeyCallback
 }
 
-// knownHosts returns the host key check of file's current content.
-func knownHosts(file string) (ssh.HostKeyCallback, error) {
-	data, err := os.ReadFile(file)
-	if err != nil {
-		return knownhosts.New(file) // its error, as before
-	}
-	parsedKnownHosts.Lock()
-	defer parsedKnownHosts.Unlock()
-	if e, ok := parsedKnownHosts.byFile[file]; ok && bytes.Equal(e.data, data) {
-		return e.check, nil
-	}
-	check, err := knownhosts.New(file)
+// knownHosts returns the host key check of file's current content. The
+// file is read at every dial, while a probe waits: it must be a regular
+// file of at most safefile.MaxKnownHosts bytes (a named pipe or a link to
+// /dev/zero put in its place fails at once), and reading it ends with ctx.
+func knownHosts(ctx context.Context, file string) (ssh.HostKeyCallback, error) {
+	data, err := safefile.ReadContext(ctx, file, safefile.MaxKnownHosts)
 	if err != nil {
 		return nil, err
 	}
+	parsedKnownHosts.Lock()
+	e, ok := parsedKnownHosts.byFile[file]
+	parsedKnownHosts.Unlock()
+	if ok && bytes.Equal(e.data, data) {
+		return e.check, nil
+	}
+	check, err := parseKnownHosts(ctx, file)
+	if err != nil {
+		return nil, err
+	}
+	parsedKnownHosts.Lock()
+	defer parsedKnownHosts.Unlock()
 	if parsedKnownHosts.byFile == nil {
 		parsedKnownHosts.byFile = map[string]knownHostsEntry{}
 	}
 	parsedKnownHosts.byFile[file] = knownHostsEntry{data: data, check: check}
 	return check, nil
+}
+
+// parseKnownHosts is knownhosts.New(file), which opens the file by name
+// again (x/crypto offers no parser of bytes). The file was just found to
+// be a regular file of sane size; should it be replaced by a pipe in the
+// instant between, the parse is abandoned at ctx's end instead of holding
+// the probe (and the array's slot) forever.
+func parseKnownHosts(ctx context.Context, file string) (ssh.HostKeyCallback, error) {
+	type result struct {
+		check ssh.HostKeyCallback
+		err   error
+	}
+	done := make(chan result, 1)
+	go func() {
+		check, err := knownhosts.New(file)
+		done <- result{check, err}
+	}()
+	select {
+	case r := <-done:
+		return r.check, r.err
+	case <-ctx.Done():
+		return nil, fmt.Errorf("%s: reading did not finish in time: %w", file, context.Cause(ctx))
+	}
 }
 
 // algorithmsFor maps a key type to the host key algorithms that yield it.

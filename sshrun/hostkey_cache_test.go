@@ -1,6 +1,7 @@
 package sshrun
 
 import (
+	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"fmt"
@@ -47,7 +48,7 @@ func TestKnownHostsParsedOnce(t *testing.T) {
 	}
 	remote := &net.TCPAddr{IP: net.ParseIP("10.9.9.9"), Port: 22}
 	check := func(k ssh.PublicKey) error {
-		cb, err := knownHosts(file)
+		cb, err := knownHosts(t.Context(), file)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -59,7 +60,7 @@ func TestKnownHostsParsedOnce(t *testing.T) {
 		t.Fatalf("known key refused: %v", err)
 	}
 	parse := testing.AllocsPerRun(1, func() { _, _ = knownhosts.New(file) })
-	cached := testing.AllocsPerRun(5, func() { _, _ = knownHosts(file) })
+	cached := testing.AllocsPerRun(5, func() { _, _ = knownHosts(context.Background(), file) })
 	if cached*10 > parse {
 		t.Errorf("an unchanged file costs %.0f allocations per dial, a parse %.0f: not shared", cached, parse)
 	}

@@ -21,6 +21,10 @@ type Options struct {
 	InsecureIgnoreHostKey bool          // explicit opt-in; the Pool logs a warning once
 	Timeout               time.Duration // per Run when the context has no earlier deadline (0: 20s)
 	MaxOutputBytes        int64         // output cap (0: 16 MiB)
+	// AuthBackoff is how long the Pool logs in to an array no more after it
+	// refused these credentials (0: try at every Run). Arrays lock a user
+	// out after a few failed logins; config's default is 5 minutes.
+	AuthBackoff time.Duration
 	// AllowChanges lets commands other than show* through. Only
 	// `checker drill --allow-changes` sets it.
 	AllowChanges bool
@@ -36,6 +40,7 @@ func FromConfig(s *config.SSH) Options {
 		InsecureIgnoreHostKey: s.InsecureIgnoreHostKey,
 		Timeout:               s.Timeout,
 		MaxOutputBytes:        s.MaxOutputBytes,
+		AuthBackoff:           s.AuthBackoff,
 	}
 }
 
@@ -57,6 +62,12 @@ func (o Options) maxOutput() int64 {
 // a reload with other credentials or host key settings reconnects.
 func (o Options) fingerprint() [sha256.Size]byte {
 	return sha256.Sum256([]byte(fmt.Sprintf("%q %q %q %q %t", o.User, o.Password.Reveal(), o.PrivateKey.Reveal(), o.KnownHostsFile, o.InsecureIgnoreHostKey)))
+}
+
+// credentials identifies the login alone: a refused login backs off until
+// these change.
+func (o Options) credentials() [sha256.Size]byte {
+	return sha256.Sum256([]byte(fmt.Sprintf("%q %q %q", o.User, o.Password.Reveal(), o.PrivateKey.Reveal())))
 }
 
 // maxInteractiveRounds bounds keyboard-interactive exchanges: a server that

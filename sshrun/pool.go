@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -22,10 +23,21 @@ import (
 	"github.com/threepar/rcopy-exporter/stage"
 )
 
-// Runner runs one CLI command on one array and returns its standard output.
-// Errors are *Error. The collector and the checker depend only on this.
+// Runner runs CLI commands on one array with one module's settings. Errors
+// are *Error. The collector and the checker depend only on this.
 type Runner interface {
+	// Run sends command and returns its standard output.
 	Run(ctx context.Context, command string) ([]byte, error)
+	// Connect makes sure the Pool holds a connection to the array for this
+	// module whose host key was verified for this address (against
+	// known_hosts, or accepted because the module sets
+	// insecure_ignore_host_key), connecting and logging in when there is
+	// none. Errors are those of Run: stage connect for the address, the
+	// TCP connection or the host key, auth for the login. A caller that
+	// sends credentials to the same host by another way (the CIM read)
+	// calls it first, so that nothing goes to a host whose SSH key is not
+	// the array's.
+	Connect(ctx context.Context) error
 }
 
 // DefaultIdleTimeout is how long an unused connection stays open.
@@ -44,26 +56,37 @@ type PoolOptions struct {
 	Logger      *slog.Logger  // nil: no logging
 }
 
-// Pool holds one persistent SSH connection per (address, module), reused
+// Pool holds one persistent SSH connection per array and module, reused
 // across Runs with a new session per command, and lets at most one command
-// run on an array at a time. It is safe for concurrent use.
+// run on an array at a time. An array is its canonical endpoint (Endpoint):
+// every spelling of its address shares its slot and its connections. It
+// is safe for concurrent use.
 type Pool struct {
 	idle       time.Duration
 	staleAfter time.Duration // a cached connection must start a command this fast
 	logger     *slog.Logger
 	dials      atomic.Uint64
+	now        func() time.Time // the clock of the auth back-off; tests replace it
 
-	mu     sync.Mutex
-	closed bool
-	arrays map[string]*array // by address
-	warned map[string]bool   // insecure host key warning logged, by address and module
+	mu           sync.Mutex
+	closed       bool
+	arrays       map[string]*array      // by endpoint
+	warned       map[string]bool        // insecure host key warning logged, by endpoint and module
+	authFailures map[string]authFailure // refused logins, by endpoint, module and credentials
 }
 
-// array is the state shared by every module's runner for one address.
+// authFailure is a login the array refused: no new one until the time.
+type authFailure struct {
+	until time.Time
+	err   error // the refusal
+}
+
+// array is the state shared by every module's runner for one endpoint.
 type array struct {
-	address string
-	slot    chan struct{} // holds one token while a command is in flight
-	flight  singleflight.Group
+	endpoint string
+	slot     chan struct{} // holds one token while a command is in flight
+	flight   singleflight.Group
+	logins   singleflight.Group // one dial and login at a time per module and credentials
 
 	// Guarded by Pool.mu.
 	refs  int              // Runs and executions using this entry
@@ -73,11 +96,13 @@ type array struct {
 type conn struct {
 	client      *ssh.Client
 	fingerprint [sha256.Size]byte
+	hostKey     ssh.PublicKey // the server's key, to check it for other names of the array
 	ended       chan struct{} // closed when the SSH connection ends
 
 	// Guarded by Pool.mu.
-	busy  bool
-	timer *time.Timer // idle timer, armed while not busy
+	busy     bool
+	timer    *time.Timer     // idle timer, armed while not busy
+	verified map[string]bool // names (host:port) the host key was checked for
 }
 
 func (c *conn) alive() bool {
@@ -91,7 +116,8 @@ func (c *conn) alive() bool {
 
 // NewPool returns an empty pool. Call Close when done.
 func NewPool(o PoolOptions) *Pool {
-	p := &Pool{idle: o.IdleTimeout, staleAfter: defaultStaleAfter, logger: o.Logger, arrays: map[string]*array{}, warned: map[string]bool{}}
+	p := &Pool{idle: o.IdleTimeout, staleAfter: defaultStaleAfter, logger: o.Logger, now: time.Now,
+		arrays: map[string]*array{}, warned: map[string]bool{}, authFailures: map[string]authFailure{}}
 	if p.idle <= 0 {
 		p.idle = DefaultIdleTimeout
 	}
@@ -124,19 +150,31 @@ func (p *Pool) Close() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.closed = true
-	for addr, a := range p.arrays {
+	for ep, a := range p.arrays {
 		for module, c := range a.conns {
 			p.dropLocked(a, module, c)
 		}
-		delete(p.arrays, addr)
+		delete(p.arrays, ep)
 	}
 	return nil
 }
 
+// ResetAuthBackoff forgets every refused login, so that the next Run of
+// each array logs in again. The exporter calls it when its configuration
+// is reloaded (the operator may have fixed the password on the array
+// rather than in the file).
+func (p *Pool) ResetAuthBackoff() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	clear(p.authFailures)
+}
+
 // Runner returns a Runner for the array at address (host[:port], port 22
 // by default) using the named module's options. Runners are cheap; the
-// connection is shared by every Runner of the same address and module, and
-// replaced when opts carry other credentials or host key settings.
+// address is resolved at every Run and Connect (within its context). The
+// connection is shared by every Runner of the same array and module,
+// whatever the spelling of the address, and replaced when opts carry other
+// credentials or host key settings.
 func (p *Pool) Runner(address, module string, opts Options) Runner {
 	if norm, err := config.NormalizeAddress(address); err == nil {
 		address = norm
@@ -146,16 +184,48 @@ func (p *Pool) Runner(address, module string, opts Options) Runner {
 
 type runner struct {
 	pool    *Pool
-	address string
+	address string // as given (normalised), for messages
 	module  string
 	opts    Options
 }
 
+// target is a runner's array as resolved for one Run or Connect.
+type target struct {
+	*runner
+	endpoint netip.AddrPort
+	name     string // address with the host lower-cased: what known_hosts names
+}
+
+func (r *runner) resolve(ctx context.Context) (target, error) {
+	ep, name, err := resolve(ctx, r.address)
+	if err != nil {
+		return target{}, &Error{Stage: stage.Connect, Address: r.address, Err: err}
+	}
+	return target{runner: r, endpoint: ep, name: name}, nil
+}
+
+// Connect implements Runner.
+func (r *runner) Connect(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, r.opts.timeout())
+	defer cancel()
+	t, err := r.resolve(ctx)
+	if err != nil {
+		return err
+	}
+	a, err := r.pool.hold(t.endpoint.String())
+	if err != nil {
+		return &Error{Stage: stage.Connect, Address: r.address, Err: err}
+	}
+	defer r.pool.unhold(a)
+	_, _, err = r.pool.connection(ctx, a, t, false)
+	return err
+}
+
 // Run sends command and returns its output. The context's deadline (or
-// the module timeout, whichever is sooner) bounds everything, connecting
-// included; when it passes, the connection is closed and a *TimeoutError
-// is returned. Concurrent Runs of the same command on the same array and
-// module share one execution.
+// the module timeout, whichever is sooner) bounds everything, resolving
+// and connecting included; when it passes, the connection is closed and a
+// *TimeoutError is returned. Concurrent Runs of the same command on the
+// same array, module and address share one execution.
 func (r *runner) Run(ctx context.Context, command string) ([]byte, error) {
 	if err := checkCommand(command, r.opts.AllowChanges); err != nil {
 		return nil, &Error{Stage: stage.Command, Address: r.address, Err: err}
@@ -165,20 +235,27 @@ func (r *runner) Run(ctx context.Context, command string) ([]byte, error) {
 	defer cancel()
 	deadline, _ := ctx.Deadline()
 
-	a, err := r.pool.hold(r.address)
+	t, err := r.resolve(ctx)
+	if err != nil {
+		return nil, err
+	}
+	endpoint := t.endpoint.String()
+	a, err := r.pool.hold(endpoint)
 	if err != nil {
 		return nil, &Error{Stage: stage.Connect, Address: r.address, Err: err}
 	}
 	defer r.pool.unhold(a)
 
 	var leader atomic.Bool
-	results := a.flight.DoChan(r.module+"\x00"+command, func() (any, error) {
+	// Runs through another name of the array do not share: each name's
+	// host key check is its own. They still take turns in the slot.
+	results := a.flight.DoChan(r.module+"\x00"+t.name+"\x00"+command, func() (any, error) {
 		leader.Store(true)
 		// Hold the entry again for the execution, which may outlive every
 		// waiting Run. Should they all have given up before this goroutine
 		// started, the entry may have been dropped: hold returns the
-		// current one, so the slot stays unique per address.
-		current, err := r.pool.hold(r.address)
+		// current one, so the slot stays unique per endpoint.
+		current, err := r.pool.hold(endpoint)
 		if err != nil {
 			return nil, &Error{Stage: stage.Connect, Address: r.address, Err: err}
 		}
@@ -187,7 +264,7 @@ func (r *runner) Run(ctx context.Context, command string) ([]byte, error) {
 		// result), but never past its deadline.
 		execCtx, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
 		defer cancel()
-		return r.pool.execute(execCtx, current, r.module, r.opts, command)
+		return r.pool.execute(execCtx, current, t, command)
 	})
 	if testHookJoined != nil {
 		testHookJoined()
@@ -230,17 +307,17 @@ func output(res singleflight.Result) ([]byte, error) {
 	return out, nil
 }
 
-// hold returns the entry for address, counted as in use.
-func (p *Pool) hold(address string) (*array, error) {
+// hold returns the entry for endpoint, counted as in use.
+func (p *Pool) hold(endpoint string) (*array, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed {
 		return nil, ErrPoolClosed
 	}
-	a := p.arrays[address]
+	a := p.arrays[endpoint]
 	if a == nil {
-		a = &array{address: address, slot: make(chan struct{}, 1), conns: map[string]*conn{}}
-		p.arrays[address] = a
+		a = &array{endpoint: endpoint, slot: make(chan struct{}, 1), conns: map[string]*conn{}}
+		p.arrays[endpoint] = a
 	}
 	a.refs++
 	return a, nil
@@ -256,26 +333,26 @@ func (p *Pool) unhold(a *array) {
 // forgetLocked drops an unused entry with no connection, so that probing
 // many addresses does not grow the pool forever.
 func (p *Pool) forgetLocked(a *array) {
-	if a.refs == 0 && len(a.conns) == 0 && p.arrays[a.address] == a {
-		delete(p.arrays, a.address)
+	if a.refs == 0 && len(a.conns) == 0 && p.arrays[a.endpoint] == a {
+		delete(p.arrays, a.endpoint)
 	}
 }
 
 // execute runs command with the array's slot held, on the cached
 // connection or a new one, retrying once on a fresh connection when the
 // cached one turns out dead before the command started.
-func (p *Pool) execute(ctx context.Context, a *array, module string, opts Options, command string) ([]byte, error) {
+func (p *Pool) execute(ctx context.Context, a *array, t target, command string) ([]byte, error) {
 	start := time.Now()
 	select {
 	case a.slot <- struct{}{}:
 	case <-ctx.Done():
-		return nil, &Error{Stage: stage.Command, Address: a.address,
+		return nil, &Error{Stage: stage.Command, Address: t.address,
 			Err: &TimeoutError{Doing: fmt.Sprintf("waiting for another command on this array to finish before %q", command), After: time.Since(start)}}
 	}
 	defer func() { <-a.slot }()
 
 	for attempt := 1; ; attempt++ {
-		c, reused, err := p.connection(ctx, a, module, opts)
+		c, reused, err := p.connection(ctx, a, t, true)
 		if err != nil {
 			return nil, err
 		}
@@ -291,52 +368,152 @@ func (p *Pool) execute(ctx context.Context, a *array, module string, opts Option
 				}
 			}
 		}
-		out, res := runCommand(ctx, c.client, command, opts.maxOutput(), start, staleAfter)
-		p.finish(a, module, c, res.keep)
+		out, res := runCommand(ctx, c.client, command, t.opts.maxOutput(), start, staleAfter)
+		p.finish(a, t.module, c, res.keep)
 		if res.err != nil && !res.started && reused && attempt == 1 && ctx.Err() == nil {
-			p.logger.Debug("cached SSH connection is dead; reconnecting", "address", a.address, "module", module, "err", res.err)
+			p.logger.Debug("cached SSH connection is dead; reconnecting", "address", t.address, "module", t.module, "err", res.err)
 			continue
 		}
 		if res.err != nil {
-			return nil, &Error{Stage: stage.Command, Address: a.address, Err: res.err}
+			return nil, &Error{Stage: stage.Command, Address: t.address, Err: res.err}
 		}
 		if err := DetectCLIError(out); err != nil {
-			return nil, &Error{Stage: stage.Command, Address: a.address, Err: err}
+			return nil, &Error{Stage: stage.Command, Address: t.address, Err: err}
 		}
 		return out, nil
 	}
 }
 
-// connection returns the cached connection for module, marked busy, or
-// dials a new one. reused tells which.
-func (p *Pool) connection(ctx context.Context, a *array, module string, opts Options) (c *conn, reused bool, err error) {
-	fp := opts.fingerprint()
-	p.mu.Lock()
-	if p.closed {
-		p.mu.Unlock()
-		return nil, false, &Error{Stage: stage.Connect, Address: a.address, Err: ErrPoolClosed}
-	}
-	if c := a.conns[module]; c != nil {
-		if c.fingerprint == fp && c.alive() {
-			c.busy = true
-			c.timer.Stop()
+// connection returns a connection for t's module whose host key was
+// verified for t's name: the pooled one, or a new one. With busy (the
+// caller holds the array's slot and will run a command) it is marked in
+// use and must be given back with finish. reused tells whether it was
+// pooled before this call.
+func (p *Pool) connection(ctx context.Context, a *array, t target, busy bool) (c *conn, reused bool, err error) {
+	fp := t.opts.fingerprint()
+	for attempt := 0; ; attempt++ {
+		p.mu.Lock()
+		if p.closed {
 			p.mu.Unlock()
-			return c, true, nil
+			return nil, false, &Error{Stage: stage.Connect, Address: t.address, Err: ErrPoolClosed}
 		}
-		p.dropLocked(a, module, c) // dead, or the module's settings changed
+		c := a.conns[t.module]
+		if c != nil && (c.fingerprint != fp || !c.alive()) {
+			p.retireLocked(a, t.module, c) // dead, or the module's settings changed
+			c = nil
+		}
+		if c != nil {
+			if busy {
+				c.busy = true
+				c.timer.Stop()
+			}
+			verified := c.verified[t.name]
+			p.mu.Unlock()
+			if !verified {
+				if err := p.verify(ctx, c, t); err != nil {
+					if busy {
+						p.finish(a, t.module, c, true)
+					}
+					return nil, false, err
+				}
+			}
+			return c, attempt == 0, nil
+		}
+		p.mu.Unlock()
+		if attempt > 0 {
+			// The connection this call waited for is gone already.
+			return nil, false, &Error{Stage: stage.Connect, Address: t.address, Err: errors.New("the new connection closed right after the login")}
+		}
+		if err := p.login(ctx, a, t, fp); err != nil {
+			return nil, false, err
+		}
 	}
-	if key := a.address + " " + module; opts.InsecureIgnoreHostKey && !p.warned[key] {
+}
+
+// verify checks a pooled connection's host key for another name of the
+// array than the one it was dialed with, as a dial with that name would.
+func (p *Pool) verify(ctx context.Context, c *conn, t target) error {
+	check, _, err := hostKeyPolicy(ctx, t.opts, t.name)
+	if err == nil {
+		err = check(t.name, c.client.RemoteAddr(), c.hostKey)
+	}
+	if err != nil {
+		return &Error{Stage: stage.Connect, Address: t.address, Err: err}
+	}
+	p.mu.Lock()
+	c.verified[t.name] = true
+	p.mu.Unlock()
+	return nil
+}
+
+// login dials the array and logs in, once for all the callers that need a
+// connection for the same module and credentials at the same time, and
+// pools the connection (idle, its timer armed). A refused login is not
+// tried again for the module's AuthBackoff.
+func (p *Pool) login(ctx context.Context, a *array, t target, fp [sha256.Size]byte) error {
+	start := time.Now()
+	deadline, _ := ctx.Deadline()
+	results := a.logins.DoChan(t.module+"\x00"+string(fp[:]), func() (any, error) {
+		// Hold the entry for the login, which may outlive its callers
+		// (as for a command's execution in Run).
+		current, err := p.hold(a.endpoint)
+		if err != nil {
+			return nil, &Error{Stage: stage.Connect, Address: t.address, Err: err}
+		}
+		defer p.unhold(current)
+		// Not cancelled with the first caller, but never past its deadline.
+		ctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
+		defer cancel()
+		return nil, p.dialAndPool(ctx, current, t, fp)
+	})
+	select {
+	case res := <-results:
+		return res.Err
+	case <-ctx.Done():
+		return &Error{Stage: stage.Connect, Address: t.address, Err: &TimeoutError{Doing: "connecting (another probe of this array was logging in)", After: time.Since(start)}}
+	}
+}
+
+func (p *Pool) dialAndPool(ctx context.Context, a *array, t target, fp [sha256.Size]byte) error {
+	creds := t.opts.credentials()
+	failureKey := a.endpoint + "\x00" + t.module + "\x00" + string(creds[:])
+	p.mu.Lock()
+	if c := a.conns[t.module]; c != nil && c.fingerprint == fp && c.alive() {
+		// Pooled by a login that ended after this caller looked.
+		p.mu.Unlock()
+		return nil
+	}
+	if f, ok := p.authFailures[failureKey]; ok {
+		if p.now().Before(f.until) {
+			p.mu.Unlock()
+			return &Error{Stage: stage.Auth, Address: t.address, Err: &AuthBackoffError{Until: f.until, Cause: f.err}}
+		}
+		delete(p.authFailures, failureKey)
+	}
+	if key := a.endpoint + " " + t.module; t.opts.InsecureIgnoreHostKey && !p.warned[key] {
 		p.warned[key] = true
-		p.logger.Warn("SSH host key checking is OFF for this array (insecure_ignore_host_key: true)", "address", a.address, "module", module)
+		p.logger.Warn("SSH host key checking is OFF for this array (insecure_ignore_host_key: true)", "address", t.address, "module", t.module)
 	}
 	p.mu.Unlock()
 
 	p.dials.Add(1)
-	client, err := dial(ctx, a.address, opts)
+	client, hostKey, err := dial(ctx, t.endpoint, t.name, t.address, t.opts)
 	if err != nil {
-		return nil, false, err
+		var refused *loginRefusedError
+		if errors.As(err, &refused) && t.opts.AuthBackoff > 0 {
+			until := p.now().Add(t.opts.AuthBackoff)
+			p.mu.Lock()
+			p.pruneAuthFailuresLocked()
+			p.authFailures[failureKey] = authFailure{until: until, err: refused}
+			p.mu.Unlock()
+			// Info: the failed probe's own warning says why; this says
+			// for how long no login follows.
+			p.logger.Info("SSH login refused; not logging in to this array again with these credentials until the back-off ends, a config reload or a changed secret",
+				"address", t.address, "module", t.module, "until", until.Format(time.RFC3339), "auth_backoff", t.opts.AuthBackoff)
+		}
+		return err
 	}
-	c = &conn{client: client, fingerprint: fp, ended: make(chan struct{}), busy: true}
+	c := &conn{client: client, fingerprint: fp, hostKey: hostKey, ended: make(chan struct{}), verified: map[string]bool{t.name: true}}
 	go func() {
 		_ = client.Wait() // returns when the connection ends, however
 		close(c.ended)
@@ -345,10 +522,35 @@ func (p *Pool) connection(ctx context.Context, a *array, module string, opts Opt
 	defer p.mu.Unlock()
 	if p.closed {
 		client.Close()
-		return nil, false, &Error{Stage: stage.Connect, Address: a.address, Err: ErrPoolClosed}
+		return &Error{Stage: stage.Connect, Address: t.address, Err: ErrPoolClosed}
 	}
-	a.conns[module] = c
-	return c, false, nil
+	if old := a.conns[t.module]; old != nil {
+		p.retireLocked(a, t.module, old)
+	}
+	a.conns[t.module] = c
+	c.timer = time.AfterFunc(p.idle, func() { p.expire(a, t.module, c) })
+	return nil
+}
+
+// pruneAuthFailuresLocked forgets back-offs that have ended, so that the
+// map does not grow with every address ever probed.
+func (p *Pool) pruneAuthFailuresLocked() {
+	now := p.now()
+	for k, f := range p.authFailures {
+		if !now.Before(f.until) {
+			delete(p.authFailures, k)
+		}
+	}
+}
+
+// retireLocked takes a connection out of the pool: closed now when idle,
+// or by finish once its command ends.
+func (p *Pool) retireLocked(a *array, module string, c *conn) {
+	if c.busy {
+		delete(a.conns, module)
+		return
+	}
+	p.dropLocked(a, module, c)
 }
 
 // finish returns a connection to the pool (arming its idle timer) or, when
@@ -361,11 +563,7 @@ func (p *Pool) finish(a *array, module string, c *conn, keep bool) {
 		p.dropLocked(a, module, c)
 		return
 	}
-	if c.timer == nil {
-		c.timer = time.AfterFunc(p.idle, func() { p.expire(a, module, c) })
-	} else {
-		c.timer.Reset(p.idle)
-	}
+	c.timer.Reset(p.idle)
 }
 
 func (p *Pool) expire(a *array, module string, c *conn) {
@@ -374,7 +572,7 @@ func (p *Pool) expire(a *array, module string, c *conn) {
 	if c.busy || a.conns[module] != c {
 		return
 	}
-	p.logger.Debug("closing idle SSH connection", "address", a.address, "module", module)
+	p.logger.Debug("closing idle SSH connection", "endpoint", a.endpoint, "module", module)
 	p.dropLocked(a, module, c)
 	p.forgetLocked(a)
 }
@@ -389,26 +587,33 @@ func (p *Pool) dropLocked(a *array, module string, c *conn) {
 	c.client.Close()
 }
 
-// dial connects and authenticates within ctx's deadline, which is set on
-// the socket itself: x/crypto/ssh's own Timeout covers only the TCP dial.
-func dial(ctx context.Context, address string, opts Options) (*ssh.Client, error) {
+// dial connects to endpoint and logs in within ctx's deadline, which is
+// set on the socket itself: x/crypto/ssh's own Timeout covers only the TCP
+// dial. The host key is checked for name (what known_hosts names); address
+// is how messages name the array. It returns the server's host key too.
+func dial(ctx context.Context, endpoint netip.AddrPort, name, address string, opts Options) (*ssh.Client, ssh.PublicKey, error) {
 	start := time.Now()
-	fail := func(st stage.Stage, err error) error { return &Error{Stage: st, Address: address, Err: err} }
-	hostKeyCheck, algorithms, err := hostKeyPolicy(opts, address)
+	fail := func(st stage.Stage, err error) (*ssh.Client, ssh.PublicKey, error) {
+		return nil, nil, &Error{Stage: st, Address: address, Err: err}
+	}
+	hostKeyCheck, algorithms, err := hostKeyPolicy(ctx, opts, name)
 	if err != nil {
-		return nil, fail(stage.Connect, err)
+		if ctx.Err() != nil {
+			return fail(stage.Connect, &TimeoutError{Doing: "reading the known_hosts file", After: time.Since(start)})
+		}
+		return fail(stage.Connect, err)
 	}
 	methods, err := opts.authMethods()
 	if err != nil {
-		return nil, fail(stage.Auth, err)
+		return fail(stage.Auth, err)
 	}
 	var d net.Dialer
-	nc, err := d.DialContext(ctx, "tcp", address)
+	nc, err := d.DialContext(ctx, "tcp", endpoint.String())
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil, fail(stage.Connect, &TimeoutError{Doing: "connecting", After: time.Since(start)})
+			return fail(stage.Connect, &TimeoutError{Doing: "connecting", After: time.Since(start)})
 		}
-		return nil, fail(stage.Connect, err)
+		return fail(stage.Connect, err)
 	}
 	if deadline, ok := ctx.Deadline(); ok {
 		nc.SetDeadline(deadline)
@@ -419,6 +624,7 @@ func dial(ctx context.Context, address string, opts Options) (*ssh.Client, error
 	var hostKey struct {
 		sync.Mutex // the check runs in x/crypto's key exchange goroutine
 		err        error
+		key        ssh.PublicKey
 	}
 	cfg := &ssh.ClientConfig{
 		User: opts.User,
@@ -427,35 +633,47 @@ func dial(ctx context.Context, address string, opts Options) (*ssh.Client, error
 			err := hostKeyCheck(hostname, remote, key)
 			hostKey.Lock()
 			hostKey.err = err
+			hostKey.key = key
 			hostKey.Unlock()
 			return err
 		},
 		HostKeyAlgorithms: algorithms,
 		ClientVersion:     "SSH-2.0-rcopy-exporter",
 	}
-	sc, chans, reqs, err := ssh.NewClientConn(nc, address, cfg)
+	sc, chans, reqs, err := ssh.NewClientConn(nc, name, cfg)
 	stopped := stop()
 	hostKey.Lock()
-	hostKeyErr := hostKey.err
+	hostKeyErr, key := hostKey.err, hostKey.key
 	hostKey.Unlock()
 	if err != nil {
 		nc.Close()
 		switch {
 		case hostKeyErr != nil:
-			return nil, fail(stage.Connect, hostKeyErr)
+			return fail(stage.Connect, hostKeyErr)
 		case ctx.Err() != nil || isTimeout(err):
-			return nil, fail(stage.Connect, &TimeoutError{Doing: "in the SSH handshake", After: time.Since(start)})
+			return fail(stage.Connect, &TimeoutError{Doing: "in the SSH handshake", After: time.Since(start)})
 		case strings.Contains(err.Error(), "unable to authenticate"):
-			return nil, fail(stage.Auth, fmt.Errorf("user %q refused (%s); check the user and its password or key file", opts.User, strings.TrimPrefix(err.Error(), "ssh: handshake failed: ssh: ")))
+			return fail(stage.Auth, &loginRefusedError{user: opts.User, reason: strings.TrimPrefix(err.Error(), "ssh: handshake failed: ssh: ")})
 		}
-		return nil, fail(stage.Connect, err)
+		return fail(stage.Connect, err)
 	}
 	if !stopped {
 		sc.Close()
-		return nil, fail(stage.Connect, &TimeoutError{Doing: "in the SSH handshake", After: time.Since(start)})
+		return fail(stage.Connect, &TimeoutError{Doing: "in the SSH handshake", After: time.Since(start)})
 	}
 	nc.SetDeadline(time.Time{}) // commands are bounded by runCommand's watchdog instead
-	return ssh.NewClient(sc, chans, reqs), nil
+	return ssh.NewClient(sc, chans, reqs), key, nil
+}
+
+// loginRefusedError is the array refusing the login (wrong user, password
+// or key), as opposed to a login never tried: the one failure that backs
+// off.
+type loginRefusedError struct {
+	user, reason string
+}
+
+func (e *loginRefusedError) Error() string {
+	return fmt.Sprintf("user %q refused (%s); check the user and its password or key file", e.user, e.reason)
 }
 
 func isTimeout(err error) bool {
@@ -499,10 +717,11 @@ func startSession(client *ssh.Client, command string) (*ssh.Session, io.Reader, 
 // on the array too.
 func runCommand(ctx context.Context, client *ssh.Client, command string, limit int64, start time.Time, staleAfter time.Duration) (out []byte, res cmdResult) {
 	stop := context.AfterFunc(ctx, func() { client.Close() })
+	tooLong := false
 	defer func() {
 		if !stop() { // the watchdog closed the connection
 			res.keep = false
-			if res.err != nil {
+			if res.err != nil && !tooLong {
 				res.err = &TimeoutError{Doing: fmt.Sprintf("running %q (connection closed)", command), After: time.Since(start)}
 				out = nil
 			}
@@ -536,9 +755,18 @@ func runCommand(ctx context.Context, client *ssh.Client, command string, limit i
 
 	out, readErr := io.ReadAll(io.LimitReader(stdout, limit+1))
 	if int64(len(out)) > limit {
-		client.Close() // the rest is not wanted; this also ends the stderr reader
+		// The rest is not wanted, but it is read (and dropped) until the
+		// command ends: closing the connection instead would leave the
+		// command running on the array until it noticed, while the slot
+		// let the next command start beside it. The watchdog still ends
+		// this at the deadline.
+		tooLong = true
+		_, drainErr := io.Copy(io.Discard, stdout)
 		<-errText
-		return nil, cmdResult{err: fmt.Errorf("output of %q exceeds %d bytes (max_output_bytes)", command, limit), started: true}
+		var exit *ssh.ExitError
+		waitErr := sess.Wait()
+		ended := drainErr == nil && (waitErr == nil || errors.As(waitErr, &exit))
+		return nil, cmdResult{err: fmt.Errorf("output of %q exceeds %d bytes (max_output_bytes)", command, limit), started: true, keep: ended}
 	}
 	stderrOut := <-errText
 	waitErr := sess.Wait()

@@ -42,6 +42,7 @@ type testServer struct {
 	clientKey  gossh.Signer // accepted for public key auth
 	clientPriv ed25519.PrivateKey
 
+	logins    atomic.Int32 // authentication attempts (password, keyboard-interactive, public key)
 	conns     atomic.Int32 // TCP connections accepted
 	open      atomic.Int32 // TCP connections not closed yet
 	sessions  atomic.Int32 // commands started
@@ -97,6 +98,7 @@ func startServer(t testing.TB, o serverOptions) *testServer {
 		Handler:     s.handle,
 		HostSigners: append([]gliderssh.Signer{s.hostKey}, toGlider(o.extraHostKeys)...),
 		PublicKeyHandler: func(ctx gliderssh.Context, key gliderssh.PublicKey) bool {
+			s.logins.Add(1)
 			return ctx.User() == testUser && gliderssh.KeysEqual(key, s.clientKey.PublicKey())
 		},
 		ConnCallback: func(ctx gliderssh.Context, c net.Conn) net.Conn {
@@ -124,11 +126,13 @@ func startServer(t testing.TB, o serverOptions) *testServer {
 	}
 	if o.keyboardInteractiveOnly {
 		s.srv.KeyboardInteractiveHandler = func(ctx gliderssh.Context, challenge gossh.KeyboardInteractiveChallenge) bool {
+			s.logins.Add(1)
 			answers, err := challenge("", "3PAR login", []string{"Password: "}, []bool{false})
 			return err == nil && ctx.User() == testUser && len(answers) == 1 && answers[0] == o.password
 		}
 	} else {
 		s.srv.PasswordHandler = func(ctx gliderssh.Context, pw string) bool {
+			s.logins.Add(1)
 			return ctx.User() == testUser && pw == o.password
 		}
 	}
@@ -207,6 +211,12 @@ func (s *testServer) run(sess gliderssh.Session) (code int, how string) {
 	case "showhuge":
 		n, _ := strconv.Atoi(args[1])
 		io.CopyN(sess, zeroReader{}, int64(n))
+	case "showlinger": // like showhuge, but slow to notice a client gone
+		n, _ := strconv.Atoi(args[1])
+		if _, err := io.CopyN(sess, zeroReader{}, int64(n)); err != nil {
+			<-s.release // the test lets it end
+			return 0, "gone"
+		}
 	case "showclierr":
 		io.WriteString(sess, "\nToo many local CLI connections.\n")
 	case "showexit":

@@ -3,13 +3,13 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/alecthomas/kingpin/v2"
 
 	"github.com/threepar/rcopy-exporter/conformance"
+	"github.com/threepar/rcopy-exporter/internal/safefile"
 	"github.com/threepar/rcopy-exporter/internal/yamlfile"
 	"github.com/threepar/rcopy-exporter/parser"
 )
@@ -102,7 +102,7 @@ func runCheck(e env, arrays []conformance.Input, flags checkFlags) int {
 // loadShowrcopy reads and parses a saved showrcopy output; errors name the
 // file and line ("FILE:LINE: msg").
 func loadShowrcopy(path string) (*parser.Output, error) {
-	data, err := os.ReadFile(path)
+	data, err := safefile.Read(path, safefile.MaxShowrcopy)
 	if err != nil {
 		return nil, err
 	}

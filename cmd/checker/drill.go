@@ -82,6 +82,10 @@ func drillCommand(e env, f drillFlags) int {
 			return fail("refusing to change %s: it is not marked lab: true in %s", name, *f.configFile)
 		}
 	}
+	// The same array may be named again, as another target that is not a lab.
+	if err := cfg.CheckLabTargets(e.ctx, []string{*f.primary, *f.secondary}, sshrun.Endpoint); err != nil {
+		return fail("refusing to run: %s", oneLine(err))
+	}
 	steps := drill.MainPath()
 	if *f.dryRun {
 		var secondaryGroups []string

@@ -4,12 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"io/fs"
-	"os"
 
 	"github.com/alecthomas/kingpin/v2"
 
+	"github.com/threepar/rcopy-exporter/internal/safefile"
 	"github.com/threepar/rcopy-exporter/parser"
 )
 
@@ -31,18 +29,15 @@ func init() {
 // gives exit status 2 and one line "FILE:LINE: message" on stderr.
 func parseCommand(e env, file string) int {
 	name := file
-	var data []byte
-	var err error
 	if file == "-" || file == "" { // kingpin hands over a lone "-" as ""
-		name = stdinName
-		data, err = io.ReadAll(e.stdin)
-	} else {
-		data, err = os.ReadFile(file)
+		name, file = stdinName, "-"
 	}
+	// A regular file within a size cap, or stdin until its end or SIGINT/SIGTERM.
+	data, err := safefile.ReadInput(e.ctx, file, e.stdin, safefile.MaxShowrcopy)
 	if err != nil {
-		var pe *fs.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err
+		var se *safefile.Error
+		if errors.As(err, &se) {
+			err = se.Err
 		}
 		fmt.Fprintf(e.stderr, "%s: cannot read: %v\n", name, err)
 		return exitCouldNotRun

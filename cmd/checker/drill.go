@@ -16,6 +16,7 @@ import (
 	"github.com/threepar/rcopy-exporter/conformance"
 	"github.com/threepar/rcopy-exporter/drill"
 	"github.com/threepar/rcopy-exporter/source"
+	"github.com/threepar/rcopy-exporter/sshrun"
 )
 
 type drillFlags struct {

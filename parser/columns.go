@@ -367,19 +367,16 @@ func runCost(f field, line string, toks []span) int {
 }
 
 // optionsCost scores a run of two or more tokens as a target's or link's
-// Options (such as "5120KB/s tput"): each token costs, so that a "-" or a
-// policy word at its end goes to the column after it (VLAN, Policy) when
-// there is one.
+// Options (such as "5120KB/s tput"). Each token costs one, so that a
+// shorter Options wins where a column after it can take a value; "-" (no
+// options) and a policy word cannot be part of a longer value at all.
 func optionsCost(line string, toks []span) int {
-	c := 0
 	for _, s := range toks {
 		if v := line[s.a:s.b]; v == "-" || isPolicyWord(v) {
-			c += 3
-		} else {
-			c++
+			return inf
 		}
 	}
-	return c
+	return len(toks)
 }
 
 // fits reports whether run can be the value of column c at all: the same

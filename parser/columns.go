@@ -426,16 +426,26 @@ func timeCost(line string, toks []span) int {
 	return inf
 }
 
+// hasPercent reports whether a SyncStatus value ends in a percentage
+// ("%)"): cheap enough for every volume row.
+func hasPercent(v string) bool {
+	n := len(v)
+	return n >= 2 && v[n-1] == ')' && v[n-2] == '%'
+}
+
 // splitSyncStatus splits a SyncStatus value into its word and the
 // percentage the sending array prints while a volume syncs: "Syncing (20%)"
-// (also without the blank, "Syncing(20%)") gives "Syncing", 20. A value
-// without "(" is a word. ok is false for a value that is neither: a
-// percentage that is not a number from 0 to 100 ("(abc%)", "(120%)"),
-// something after it, or two words.
+// (also without the blank, "Syncing(20%)") gives "Syncing", 20. A value that
+// does not end in "%)" is a word. ok is false for a value that is neither:
+// a percentage that is not a number from 0 to 100 ("(abc%)", "(120%)"), no
+// word before it, or two words.
 func splitSyncStatus(v string) (word string, pct float64, ok bool) {
-	i := strings.IndexByte(v, '(')
-	if i < 0 {
+	if !hasPercent(v) {
 		return v, 0, strings.IndexByte(v, ' ') < 0 && strings.IndexByte(v, '\t') < 0
+	}
+	i := strings.LastIndexByte(v, '(')
+	if i < 0 {
+		return "", 0, false
 	}
 	word = trimRight(v[:i])
 	if word == "" || strings.ContainsAny(word, " \t") {

@@ -589,31 +589,34 @@ func (p *parser) sectionHeader(kind tableKind, line string) (*table, *Error) {
 // prints them: "Name ID Type" (targets), "Target Node" (links), "Name
 // Target" or, with -d, "Name ID Target" (groups), "LocalVV ID" (volumes).
 // Rows do not match: where a header has ID, Node or Type a row has a
-// number, a port n:s:p or IP/FC. Fields may end at blanks or commas (CSV),
-// and CSV volume headers begin with a comma.
+// number, a port n:s:p or IP/FC. Words end at blanks or commas (CSV), and
+// CSV volume headers begin with a comma. It reads only as many words as it
+// needs: it runs on every volume header.
 func headerKind(line string) (tableKind, bool) {
-	t := trimLeft(line)
-	if t != "" && t[0] == ',' {
-		t = trimLeft(t[1:])
-	}
-	if t == "" || (t[0] != 'N' && t[0] != 'T' && t[0] != 'L') {
+	w0, i := nextWord(line, 0)
+	if w0 == "" || (w0[0] != 'N' && w0[0] != 'T' && w0[0] != 'L') {
 		return 0, false
 	}
-	w := firstWords(t)
-	switch w[0] {
+	w1, i := nextWord(line, i)
+	switch w0 {
 	case "Name":
-		switch {
-		case w[1] == "Target", w[1] == "ID" && w[2] == "Target":
+		switch w1 {
+		case "Target":
 			return kindGroups, true
-		case w[1] == "ID" && w[2] == "Type":
-			return kindTargets, true
+		case "ID":
+			switch w2, _ := nextWord(line, i); w2 {
+			case "Target":
+				return kindGroups, true
+			case "Type":
+				return kindTargets, true
+			}
 		}
 	case "Target":
-		if w[1] == "Node" {
+		if w1 == "Node" {
 			return kindLinks, true
 		}
 	case "LocalVV":
-		if w[1] == "ID" {
+		if w1 == "ID" {
 			return kindVolumes, true
 		}
 	}
@@ -649,27 +652,17 @@ func isVolumeHeader(line string) bool {
 	return ok && k == kindVolumes
 }
 
-// firstWords returns the first three words of a row, skipping the leading
-// comma of CSV volume rows; words end at blanks or commas.
-func firstWords(line string) [3]string {
-	var w [3]string
-	i, n := 0, 0
-	for n < 3 {
-		for i < len(line) && (line[i] == ' ' || line[i] == '\t' || line[i] == ',') {
-			i++
-		}
-		if i >= len(line) {
-			break
-		}
-		j := i
-		for j < len(line) && line[j] != ' ' && line[j] != '\t' && line[j] != ',' {
-			j++
-		}
-		w[n] = line[i:j]
-		n++
-		i = j
+// nextWord returns the word of line that begins at or after i, and where
+// it ends; words are separated by blanks, tabs and commas.
+func nextWord(line string, i int) (string, int) {
+	for i < len(line) && (line[i] == ' ' || line[i] == '\t' || line[i] == ',') {
+		i++
 	}
-	return w
+	j := i
+	for j < len(line) && line[j] != ' ' && line[j] != '\t' && line[j] != ',' {
+		j++
+	}
+	return line[i:j], j
 }
 
 // parseGroups reads the group section (header: its first group header, if
@@ -816,7 +809,7 @@ func (p *parser) volumeRow(t *table) Volume {
 		case fRemoteID:
 			v.RemoteID, _ = atoi(s)
 		case fSyncStatus:
-			if strings.IndexByte(s, '(') >= 0 {
+			if hasPercent(s) {
 				word, pct, _ := splitSyncStatus(s) // checked when the row was split
 				v.SyncStatus = word
 				v.SyncPercent = p.keepPercent(pct)

@@ -292,7 +292,7 @@ func (p *parser) placeRun(cols []column, j, first, end int, line string) bool {
 			return false
 		}
 	case fSyncStatus:
-		if count > 1 || strings.IndexByte(line[a:b], '(') >= 0 {
+		if count > 1 || line[b-1] == ')' {
 			if _, _, ok := splitSyncStatus(line[a:b]); !ok {
 				return false
 			}

@@ -309,3 +309,43 @@ func TestVariants(t *testing.T) {
 func padToTabs(data []byte) []byte {
 	return regexp.MustCompile(` {2,}`).ReplaceAll(data, []byte("\t"))
 }
+
+// TestHeaderEndsGroups: the column header of another section, printed
+// without its title, ends the group section wherever it comes: after a
+// volume row, after a volume header, or right after a group row (which
+// then has no volumes).
+func TestHeaderEndsGroups(t *testing.T) {
+	const groupHead = "Group Information\n\nName Target Status Role Mode Options\ng1   t1     Started Primary Sync -\n"
+	const links = "Target Node  Address  Status Options\nt1     0:1:1 10.0.0.1 Up     -\n"
+	const targets = "Name ID Type Status Options Policy\nt1    1 IP   ready  -       mirror_config\n"
+	const volHead = "  LocalVV ID RemoteVV ID SyncStatus LastSyncTime\n"
+	for name, c := range map[string]struct {
+		in      string
+		volumes int
+		links   int
+		targets int
+	}{
+		"links after a volume row":    {groupHead + volHead + "  v1       1 v1       2 Synced     NA\n" + links, 1, 1, 0},
+		"targets after a volume row":  {groupHead + volHead + "  v1       1 v1       2 Synced     NA\n" + targets, 1, 0, 1},
+		"links after a volume header": {groupHead + volHead + links, 0, 1, 0},
+		"links after a group row":     {groupHead + links, 0, 1, 0},
+		"targets after a group row":   {groupHead + targets, 0, 0, 1},
+		"links right after the title": {"Group Information\n\n" + links, -1, 1, 0},
+	} {
+		out, err := Parse([]byte(c.in))
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		if c.volumes < 0 {
+			if len(out.Groups) != 0 {
+				t.Errorf("%s: groups %+v", name, out.Groups)
+			}
+		} else if len(out.Groups) != 1 || len(out.Groups[0].Volumes) != c.volumes {
+			t.Errorf("%s: groups %+v", name, out.Groups)
+		}
+		if len(out.Links) != c.links || len(out.Targets) != c.targets || out.Warnings != nil {
+			t.Errorf("%s: %d links, %d targets, warnings %+v", name, len(out.Links), len(out.Targets), out.Warnings)
+		}
+	}
+}

@@ -1,11 +1,22 @@
 package parser
 
+import (
+	"strconv"
+	"strings"
+)
+
 // field is what a column means to the model. Columns the model does not
-// know (the -d extras and anything newer) are fExtra and land in Extra.
+// know (the -d extras and anything newer) are fExtra, or fLooseExtra in the
+// target and link tables, and land in Extra.
 type field uint8
 
 const (
 	fExtra field = iota
+	// fLooseExtra is an unknown column of a target or link table (such as
+	// VLAN). Unlike a -d column it may well be empty: when padding is lost
+	// and a row is one value short, a lone "-" goes to Options, which the
+	// CLI always prints, and the unknown column stays empty.
+	fLooseExtra
 	fName
 	fID
 	fType
@@ -50,6 +61,18 @@ func (k tableKind) what() string {
 		return "group"
 	}
 	return "volume"
+}
+
+// section is the name Output.Sections uses for the section of the kind's
+// table (volume tables belong to the groups section).
+func (k tableKind) section() string {
+	switch k {
+	case kindTargets:
+		return "targets"
+	case kindLinks:
+		return "links"
+	}
+	return "groups"
 }
 
 // expectedHeader is the header an error message quotes.
@@ -160,6 +183,9 @@ func fieldOf(k tableKind, name string, seenID int) field {
 			return fLastSyncTime
 		}
 	}
+	if k == kindTargets || k == kindLinks {
+		return fLooseExtra
+	}
 	return fExtra
 }
 
@@ -185,15 +211,18 @@ type span struct{ a, b int }
 const inf = 1 << 28
 
 // limits of a field: how many whitespace-separated tokens its value has.
-// max < 0 means any number.
+// max < 0 means any number. Options may hold spaces ("5120KB/s tput" on a
+// link); a SyncStatus may carry a percentage ("Syncing (20%)").
 func limits(f field) (min, max int) {
 	switch f {
-	case fTargetOptions, fLinkOptions, fPolicy, fExtra:
+	case fPolicy, fExtra, fLooseExtra:
 		return 0, 1
-	case fGroupOptions:
+	case fTargetOptions, fLinkOptions, fGroupOptions:
 		return 0, -1
 	case fLastSyncTime:
 		return 1, 3
+	case fSyncStatus:
+		return 1, 2
 	}
 	return 1, 1
 }
@@ -283,6 +312,8 @@ func tokenCost(f field, v string) int {
 			return 0
 		}
 		return wordCost(v)
+	case fLooseExtra:
+		return 1
 	}
 	return 0 // fExtra, fGroupOptions
 }
@@ -299,7 +330,7 @@ func wordCost(v string) int {
 // emptyCost is the cost of leaving a column empty.
 func emptyCost(f field) int {
 	switch f {
-	case fTargetOptions, fLinkOptions, fGroupOptions:
+	case fTargetOptions, fLinkOptions, fGroupOptions, fLooseExtra:
 		return 0
 	}
 	return 1
@@ -316,13 +347,36 @@ func runCost(f field, line string, toks []span) int {
 	if n == 0 {
 		return emptyCost(f)
 	}
-	if f == fLastSyncTime {
+	switch f {
+	case fLastSyncTime:
 		return timeCost(line, toks)
-	}
-	if f == fGroupOptions {
+	case fGroupOptions:
 		return 0
+	case fSyncStatus:
+		word, _, ok := splitSyncStatus(joinRun(line, toks))
+		if !ok {
+			return inf
+		}
+		return tokenCost(f, word)
+	case fTargetOptions, fLinkOptions:
+		if n > 1 {
+			return optionsCost(line, toks)
+		}
 	}
 	return tokenCost(f, line[toks[0].a:toks[0].b])
+}
+
+// optionsCost scores a run of two or more tokens as a target's or link's
+// Options (such as "5120KB/s tput"). Each token costs one, so that a
+// shorter Options wins where a column after it can take a value; "-" (no
+// options) and a policy word cannot be part of a longer value at all.
+func optionsCost(line string, toks []span) int {
+	for _, s := range toks {
+		if v := line[s.a:s.b]; v == "-" || isPolicyWord(v) {
+			return inf
+		}
+	}
+	return len(toks)
 }
 
 // fits reports whether run can be the value of column c at all: the same
@@ -343,6 +397,9 @@ func (c *column) fits(line string, run []span) bool {
 		return isNode(line[run[0].a:run[0].b])
 	case fLastSyncTime:
 		return timeCost(line, run) < inf
+	case fSyncStatus:
+		_, _, ok := splitSyncStatus(joinRun(line, run))
+		return ok
 	}
 	return true
 }
@@ -367,4 +424,53 @@ func timeCost(line string, toks []span) int {
 		return 0
 	}
 	return inf
+}
+
+// hasPercent reports whether a SyncStatus value ends in a percentage
+// ("%)"): cheap enough for every volume row.
+func hasPercent(v string) bool {
+	n := len(v)
+	return n >= 2 && v[n-1] == ')' && v[n-2] == '%'
+}
+
+// splitSyncStatus splits a SyncStatus value into its word and the
+// percentage the sending array prints while a volume syncs: "Syncing (20%)"
+// (also without the blank, "Syncing(20%)") gives "Syncing", 20. A value that
+// does not end in "%)" is a word. ok is false for a value that is neither:
+// a percentage that is not a number from 0 to 100 ("(abc%)", "(120%)"), no
+// word before it, or two words.
+func splitSyncStatus(v string) (word string, pct float64, ok bool) {
+	if !hasPercent(v) {
+		return v, 0, strings.IndexByte(v, ' ') < 0 && strings.IndexByte(v, '\t') < 0
+	}
+	i := strings.LastIndexByte(v, '(')
+	if i < 0 {
+		return "", 0, false
+	}
+	word = trimRight(v[:i])
+	if word == "" || strings.ContainsAny(word, " \t") {
+		return "", 0, false
+	}
+	pct, ok = parsePercent(v[i:])
+	return word, pct, ok
+}
+
+// parsePercent reads "(NN%)" or "(NN.N%)" with a value from 0 to 100.
+func parsePercent(s string) (float64, bool) {
+	num, found := strings.CutPrefix(s, "(")
+	if !found {
+		return 0, false
+	}
+	if num, found = strings.CutSuffix(num, "%)"); !found {
+		return 0, false
+	}
+	whole, frac, hasDot := strings.Cut(num, ".")
+	if !isDigits(whole) || len(whole) > 3 || (hasDot && (!isDigits(frac) || len(frac) > 6)) {
+		return 0, false
+	}
+	v, err := strconv.ParseFloat(num, 64)
+	if err != nil || v > 100 {
+		return 0, false
+	}
+	return v, true
 }

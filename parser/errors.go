@@ -1,8 +1,11 @@
 package parser
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Error is what Parse returns for input it cannot read: the 1-based line of
@@ -28,11 +31,13 @@ func quote(s string) string {
 
 // escapeControls writes control characters of msg as Go escapes: values
 // that are not quoted (a header's column names, say) may hold a stray CR,
-// and the message must stay one line.
+// and the message must stay one printable line. Invalid UTF-8 bytes, C1
+// controls (U+0085 is a line break to some readers) and the Unicode line
+// and paragraph separators are escaped too.
 func escapeControls(msg string) string {
 	clean := true
 	for i := 0; i < len(msg); i++ {
-		if msg[i] < 0x20 || msg[i] == 0x7f {
+		if c := msg[i]; c < 0x20 || c >= 0x7f {
 			clean = false
 			break
 		}
@@ -41,13 +46,18 @@ func escapeControls(msg string) string {
 		return msg
 	}
 	var b strings.Builder
-	for i := 0; i < len(msg); i++ {
-		if c := msg[i]; c < 0x20 || c == 0x7f {
-			q := strconv.QuoteRune(rune(c)) // e.g. '\r' or '\x00'
+	for i := 0; i < len(msg); {
+		r, size := utf8.DecodeRuneInString(msg[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			fmt.Fprintf(&b, `\x%02x`, msg[i])
+		case unicode.IsControl(r) || r == '\u2028' || r == '\u2029':
+			q := strconv.QuoteRune(r) // e.g. '\r', '\x00' or '\u0085'
 			b.WriteString(q[1 : len(q)-1])
-		} else {
-			b.WriteByte(c)
+		default:
+			b.WriteString(msg[i : i+size])
 		}
+		i += size
 	}
 	return b.String()
 }

@@ -35,6 +35,9 @@ func TestParseHostileInput(t *testing.T) {
 		"title repeated":           bytes.Repeat([]byte("Remote Copy System Information\n"), 100_000),
 		"every section empty":      []byte("Remote Copy System Information\nStatus: Started, Normal\n\nTarget Information\n\nLink Information\n\nGroup Information\n"),
 		"truncated everywhere":     good[:len(good)/3],
+		"unreadable link rows": append([]byte("Remote Copy System Information\nStatus: Started, Normal\n\nLink Information\n\nTarget Node Address Status Options\n"),
+			bytes.Repeat([]byte("t\t<>\t<>\t\tUp\t\t-\n"), 200_000)...),
+		"unknown titles": bytes.Repeat([]byte("Some Other Information\nx\n"), 200_000),
 	}
 	for name, in := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -1,5 +1,7 @@
 package parser
 
+import "strconv"
+
 // Output is everything one showrcopy invocation printed. Sections that the
 // invocation did not print (for example Targets for `showrcopy groups`) are
 // empty slices, never nil, so that JSON shows [] rather than null.
@@ -8,10 +10,43 @@ type Output struct {
 	Targets []Target `json:"targets"`
 	Links   []Link   `json:"links"`
 	Groups  []Group  `json:"groups"`
-	// Sections lists the section titles found, in order ("system",
-	// "targets", "links", "groups"). Consumers use it to tell "no target
+	// Sections lists the sections found, in order ("system", "targets",
+	// "links", "groups"), whether printed with their title or recognised by
+	// their column header alone. Consumers use it to tell "no target
 	// section printed" (target status unknown) from "no targets".
 	Sections []string `json:"-"`
+	// Warnings lists what Parse read past instead of failing, in input
+	// order: rows of the Target and Link sections it could not read and
+	// left out (Skipped), and sections it does not know. Nil when there
+	// are none.
+	Warnings []Warning `json:"-"`
+	// unlisted counts rows left out after maxWarnings warnings were listed
+	// (hostile input must not grow the list without bound).
+	unlisted int
+}
+
+// Warning is one thing Parse read past: Line is the 1-based line of the
+// input, Msg one line saying what and why (control characters escaped).
+// Skipped is true for a row of the Target or Link section that was left
+// out of the model.
+type Warning struct {
+	Line    int
+	Msg     string
+	Skipped bool
+}
+
+func (w Warning) String() string { return "line " + strconv.Itoa(w.Line) + ": " + w.Msg }
+
+// SkippedRows returns how many rows of the Target and Link sections were
+// left out because they could not be read.
+func (o *Output) SkippedRows() int {
+	n := o.unlisted
+	for _, w := range o.Warnings {
+		if w.Skipped {
+			n++
+		}
+	}
+	return n
 }
 
 // HasSection reports whether the output contained the named section
@@ -80,6 +115,10 @@ type Volume struct {
 	RemoteVV   string `json:"remote_vv"`
 	RemoteID   int    `json:"remote_id"`
 	SyncStatus string `json:"sync_status"` // New, Syncing, Synced, NotSynced, Stale, Stopped, or any word printed
+	// SyncPercent is the percentage the sending array prints while a
+	// volume syncs ("Syncing (20%)" gives SyncStatus "Syncing" and 20);
+	// nil when none is printed.
+	SyncPercent *float64 `json:"sync_percent,omitempty"`
 	// LastSyncTime is the text as printed; nil for "NA".
 	LastSyncTime *string `json:"last_sync_time"`
 	// Extra holds -d columns (Resync_ss, Sync_ss, VV_iter, ...) keyed by header name.

@@ -6,9 +6,12 @@ import (
 )
 
 // Parse reads the output of one showrcopy invocation (any subcommand form,
-// with or without -d, aligned, CSV or with its padding collapsed) and
-// returns the model. On input it cannot read it returns a nil Output and an
-// *Error naming the line and what was expected there.
+// with or without -d, aligned, CSV or with its padding collapsed, sections
+// with or without their titles) and returns the model. Rows of the Target
+// and Link sections it cannot read, and sections it does not know, are left
+// out and listed in Output.Warnings. On anything else it cannot read it
+// returns a nil Output and an *Error naming the line and what was expected
+// there.
 func Parse(data []byte) (*Output, error) {
 	p := parser{src: string(data)} // the one copy: every value is a substring of it
 	out, err := p.parse()
@@ -36,8 +39,14 @@ const (
 	titleGroups  = "Group Information"
 )
 
-// timeSlabSize is how many LastSyncTime strings share one allocation.
+// timeSlabSize is how many LastSyncTime strings (or SyncPercent values)
+// share one allocation.
 const timeSlabSize = 256
+
+// maxWarnings bounds the warnings listed one by one: output made of
+// millions of unreadable link rows must not make a list as large. Rows
+// left out beyond it are still counted (Output.SkippedRows).
+const maxWarnings = 100
 
 type parser struct {
 	src  string
@@ -52,15 +61,22 @@ type parser struct {
 	back  []int32
 	table [4]table // the current header of each kind
 
-	slab   []string // backing store for *string values
-	volume []Volume // backing store for every group's Volumes
+	slab   []string  // backing store for *string values
+	pct    []float64 // backing store for *float64 values
+	volume []Volume  // backing store for every group's Volumes
+
+	warnings     []Warning
+	moreWarnings int // warnings beyond maxWarnings, not listed
+	moreSkipped  int // of those, rows left out
+	moreFrom     int // the line of the first one
 }
 
 // table is a parsed header: its columns and how its rows are written.
 type table struct {
 	kind tableKind
 	line string // the header line, to skip re-reading an identical one
-	// extras counts the fExtra columns: the size of each row's Extra map.
+	// extras counts the fExtra and fLooseExtra columns: the size of each
+	// row's Extra map.
 	extras int
 	cols   []column
 	csv    bool
@@ -99,6 +115,37 @@ func (p *parser) next() (string, bool) {
 		line = strings.TrimPrefix(line, "\uFEFF")
 	}
 	return trimRight(line), true
+}
+
+func (p *parser) keepPercent(v float64) *float64 {
+	if len(p.pct) == cap(p.pct) {
+		p.pct = make([]float64, 0, timeSlabSize)
+	}
+	p.pct = append(p.pct, v)
+	return &p.pct[len(p.pct)-1]
+}
+
+// warn records a Warning; skipped marks a row left out of the model.
+func (p *parser) warn(line int, skipped bool, format string, args ...any) {
+	if len(p.warnings) >= maxWarnings {
+		if p.moreWarnings == 0 {
+			p.moreFrom = line
+		}
+		p.moreWarnings++
+		if skipped {
+			p.moreSkipped++
+		}
+		return
+	}
+	p.warnings = append(p.warnings, Warning{Line: line, Msg: escapeControls(fmt.Sprintf(format, args...)), Skipped: skipped})
+}
+
+// skipRow records a row of a targets or links table left out because of
+// err, the error that reading it gave.
+func (p *parser) skipRow(kind tableKind, err *Error) {
+	what := kind.what() + " row"
+	msg, _ := strings.CutPrefix(err.Msg, what+": ")
+	p.warn(err.Line, true, "%s left out: %s", what, msg)
 }
 
 func trimRight(s string) string {
@@ -170,8 +217,12 @@ func isPrompt(line string) bool {
 		return false
 	}
 	switch line[len(line)-1] {
-	case '%', '$', '#', '>':
+	case '%', '$', '#':
 		return true
+	case '>':
+		// "<>" is how published outputs redact a value, and a row that
+		// ends in one is a row (left out with a warning), not a prompt.
+		return !strings.HasSuffix(line, "<>")
 	}
 	return false
 }
@@ -271,20 +322,28 @@ func (p *parser) parse() (*Output, error) {
 			continue
 		}
 		sec := knownSection(line)
+		header := ""
+		if sec == "" {
+			// A section printed without its title (as a CSV capture of
+			// "showrcopy links" shows) is recognised by its header row.
+			if kind, ok := headerKind(line); ok && kind != kindVolumes {
+				sec, header = kind.section(), line
+			}
+		}
 		if sec == "" {
 			switch {
 			case isOtherTitle(line):
 				started = true
-				p.skipSection()
+				p.skipSection(line)
 				continue
 			case !started && isEcho(line):
 				continue
 			case !started && looksLikeCLIError(line):
 				return nil, p.errf(p.num, "the array answered with an error instead of showrcopy output: %s", quote(strings.TrimSpace(line)))
 			case !started:
-				return nil, p.errf(p.num, "expected showrcopy output starting with %q, got %s", titleSystem, quote(strings.TrimSpace(line)))
+				return nil, p.errf(p.num, "expected showrcopy output starting with %q (or another section's title or column header), got %s", titleSystem, quote(strings.TrimSpace(line)))
 			}
-			return nil, p.errf(p.num, "expected a section title (%q, %q, %q or %q), got %s", titleSystem, titleTargets, titleLinks, titleGroups, quote(strings.TrimSpace(line)))
+			return nil, p.errf(p.num, "expected a section title (%q, %q, %q or %q) or a section's column header, got %s", titleSystem, titleTargets, titleLinks, titleGroups, quote(strings.TrimSpace(line)))
 		}
 		started = true
 		out.Sections = append(out.Sections, sec)
@@ -293,11 +352,11 @@ func (p *parser) parse() (*Output, error) {
 		case "system":
 			err = p.parseSystem(out)
 		case "targets":
-			err = p.parseTargets(out)
+			err = p.parseTargets(out, header)
 		case "links":
-			err = p.parseLinks(out)
+			err = p.parseLinks(out, header)
 		case "groups":
-			err = p.parseGroups(out)
+			err = p.parseGroups(out, header)
 		}
 		if err != nil {
 			return nil, err
@@ -309,18 +368,29 @@ func (p *parser) parse() (*Output, error) {
 		}
 		return nil, p.errf(p.num, "no showrcopy output: expected %q", titleSystem)
 	}
+	if p.moreWarnings > 0 {
+		p.warnings = append(p.warnings, Warning{Line: p.moreFrom, Msg: fmt.Sprintf("%d more warnings from here on are not listed, %d of them rows left out", p.moreWarnings, p.moreSkipped)})
+	}
+	out.Warnings, out.unlisted = p.warnings, p.moreSkipped
 	return out, nil
 }
 
-// skipSection skips the lines of a section this parser does not model.
-func (p *parser) skipSection() {
+// skipSection skips the lines of a section this parser does not model,
+// whose title line was just read, with a warning.
+func (p *parser) skipSection(title string) {
+	at, lines := p.num, 0
 	for p.pos < p.tail {
 		m := p.mark()
-		if line, _ := p.next(); isTitle(line) {
+		line, _ := p.next()
+		if isTitle(line) {
 			p.reset(m)
-			return
+			break
+		}
+		if line != "" {
+			lines++
 		}
 	}
+	p.warn(at, false, "section %s skipped (%d lines): not a section this parser reads", quote(strings.TrimSpace(title)), lines)
 }
 
 // nextContent skips blank lines and returns the next line, or ok=false at
@@ -376,8 +446,8 @@ func (p *parser) expected(what string) *Error {
 	}
 }
 
-func (p *parser) parseTargets(out *Output) error {
-	return p.eachRow(kindTargets, func(t *table) {
+func (p *parser) parseTargets(out *Output, header string) error {
+	return p.eachRow(kindTargets, header, func(t *table) {
 		var r Target
 		for i, c := range t.cols {
 			v := p.vals[i]
@@ -402,8 +472,8 @@ func (p *parser) parseTargets(out *Output) error {
 	})
 }
 
-func (p *parser) parseLinks(out *Output) error {
-	return p.eachRow(kindLinks, func(t *table) {
+func (p *parser) parseLinks(out *Output, header string) error {
+	return p.eachRow(kindLinks, header, func(t *table) {
 		var r Link
 		for i, c := range t.cols {
 			v := p.vals[i]
@@ -426,23 +496,70 @@ func (p *parser) parseLinks(out *Output) error {
 	})
 }
 
-// eachRow reads the header of a targets or links section, then hands each
-// of its rows, split into p.vals by the header's columns, to row.
-func (p *parser) eachRow(kind tableKind, row func(t *table)) error {
-	t, err := p.sectionHeader(kind)
-	if t == nil || err != nil {
+// eachRow reads the header of a targets or links section (header, if the
+// caller has read it already), then hands each of its rows, split into
+// p.vals by the header's columns, to row. These sections are read row by
+// row: a row that cannot be read is left out with a warning, and so is
+// every row under a header that cannot be read. Only a line that looks like
+// the array's CLI error message is an error: output interrupted by one has
+// lost what follows. The section ends at a title, the end of the output or
+// the column header of another section.
+func (p *parser) eachRow(kind tableKind, header string, row func(t *table)) error {
+	if header == "" {
+		m := p.mark()
+		line, ok := p.nextContent()
+		if !ok {
+			return nil // a title with no table under it
+		}
+		if k, ok := headerKind(line); ok && k != kind {
+			p.reset(m) // another section's header: this one is empty
+			return nil
+		}
+		header = line
+	}
+	t, err := p.sectionHeader(kind, header)
+	if err != nil {
 		return err
 	}
+	headerLine := p.num
 	for {
+		m := p.mark()
 		line, ok := p.nextContent()
 		if !ok {
 			return nil
 		}
+		if k, ok := headerKind(line); ok {
+			if k != kind {
+				p.reset(m)
+				return nil
+			}
+			// The table's header again (a second table of the same kind).
+			if t, err = p.sectionHeader(kind, line); err != nil {
+				return err
+			}
+			headerLine = p.num
+			continue
+		}
+		if t == nil {
+			if looksLikeCLIError(line) {
+				return p.cliErrorInstead(kind, line)
+			}
+			p.warn(p.num, true, "%s row left out: the header on line %d could not be read", kind.what(), headerLine)
+			continue
+		}
 		if err := p.splitRow(t, line); err != nil {
-			return err
+			if looksLikeCLIError(line) {
+				return p.cliErrorInstead(kind, line)
+			}
+			p.skipRow(kind, err)
+			continue
 		}
 		row(t)
 	}
+}
+
+func (p *parser) cliErrorInstead(kind tableKind, line string) *Error {
+	return p.errf(p.num, "expected a %s row (%s), got what looks like a CLI error message: %s", kind.what(), kind.expectedHeader(), quote(strings.TrimSpace(line)))
 }
 
 func addExtra(m map[string]string, size int, k, v string) map[string]string {
@@ -453,27 +570,76 @@ func addExtra(m map[string]string, size int, k, v string) map[string]string {
 	return m
 }
 
-// sectionHeader reads the column header of a targets or links section; it
-// returns a nil table for a section that has no rows at all.
-func (p *parser) sectionHeader(kind tableKind) (*table, error) {
-	line, ok := p.nextContent()
-	if !ok {
-		return nil, nil
+// sectionHeader reads the column header of a targets or links section. A
+// header it cannot read gives a warning and a nil table (the section's rows
+// are then left out), unless it looks like a CLI error message.
+func (p *parser) sectionHeader(kind tableKind, line string) (*table, *Error) {
+	t, err := p.parseHeader(kind, line)
+	if err == nil {
+		return t, nil
 	}
-	return p.parseHeader(kind, line)
+	if looksLikeCLIError(line) {
+		return nil, p.errf(p.num, "expected the %s header (%s), got what looks like a CLI error message: %s", kind.what(), kind.expectedHeader(), quote(strings.TrimSpace(line)))
+	}
+	p.warn(err.Line, false, "%s; the rows under it are left out", err.Msg)
+	return nil, nil
 }
 
-// isGroupHeader recognises a group header row: Name followed by Target (or
-// ID with -d). A volume named "Name" is followed by a number, not a word.
+// headerKind recognises a column header by its first words, as the CLI
+// prints them: "Name ID Type" (targets), "Target Node" (links), "Name
+// Target" or, with -d, "Name ID Target" (groups), "LocalVV ID" (volumes).
+// Rows do not match: where a header has ID, Node or Type a row has a
+// number, a port n:s:p or IP/FC. Words end at blanks or commas (CSV), and
+// CSV volume headers begin with a comma. It reads only as many words as it
+// needs: it runs on every volume header.
+func headerKind(line string) (tableKind, bool) {
+	w0, i := nextWord(line, 0)
+	if w0 == "" || (w0[0] != 'N' && w0[0] != 'T' && w0[0] != 'L') {
+		return 0, false
+	}
+	w1, i := nextWord(line, i)
+	switch w0 {
+	case "Name":
+		switch w1 {
+		case "Target":
+			return kindGroups, true
+		case "ID":
+			switch w2, _ := nextWord(line, i); w2 {
+			case "Target":
+				return kindGroups, true
+			case "Type":
+				return kindTargets, true
+			}
+		}
+	case "Target":
+		if w1 == "Node" {
+			return kindLinks, true
+		}
+	case "LocalVV":
+		if w1 == "ID" {
+			return kindVolumes, true
+		}
+	}
+	return 0, false
+}
+
+// isHeader reports whether line is the column header of any table.
+func isHeader(line string) bool {
+	_, ok := headerKind(line)
+	return ok
+}
+
+// isGroupHeader recognises a group header row. The prefix test keeps it
+// cheap for the volume rows it is asked about.
 func isGroupHeader(line string) bool {
 	if !strings.HasPrefix(trimLeft(line), "Name") {
 		return false
 	}
-	w1, w2 := firstWords(line)
-	return w1 == "Name" && (w2 == "Target" || w2 == "ID")
+	k, ok := headerKind(line)
+	return ok && k == kindGroups
 }
 
-// isVolumeHeader recognises a volume header row (LocalVV first).
+// isVolumeHeader recognises a volume header row (LocalVV ID first).
 func isVolumeHeader(line string) bool {
 	t := trimLeft(line)
 	if t != "" && t[0] == ',' { // CSV: volume rows begin with a comma
@@ -482,37 +648,35 @@ func isVolumeHeader(line string) bool {
 	if !strings.HasPrefix(t, "LocalVV") {
 		return false
 	}
-	w1, _ := firstWords(line)
-	return w1 == "LocalVV"
+	k, ok := headerKind(t)
+	return ok && k == kindVolumes
 }
 
-// firstWords returns the first two words of a row, skipping the leading
-// comma of CSV volume rows; words end at blanks or commas.
-func firstWords(line string) (string, string) {
-	var w [2]string
-	i, n := 0, 0
-	for n < 2 {
-		for i < len(line) && (line[i] == ' ' || line[i] == '\t' || line[i] == ',') {
-			i++
-		}
-		if i >= len(line) {
-			break
-		}
-		j := i
-		for j < len(line) && line[j] != ' ' && line[j] != '\t' && line[j] != ',' {
-			j++
-		}
-		w[n] = line[i:j]
-		n++
-		i = j
+// nextWord returns the word of line that begins at or after i, and where
+// it ends; words are separated by blanks, tabs and commas.
+func nextWord(line string, i int) (string, int) {
+	for i < len(line) && (line[i] == ' ' || line[i] == '\t' || line[i] == ',') {
+		i++
 	}
-	return w[0], w[1]
+	j := i
+	for j < len(line) && line[j] != ' ' && line[j] != '\t' && line[j] != ',' {
+		j++
+	}
+	return line[i:j], j
 }
 
-func (p *parser) parseGroups(out *Output) error {
+// parseGroups reads the group section (header: its first group header, if
+// the caller has read it already). Every group row must be readable, and so
+// must its volumes: they are what the state tables judge. A group row may
+// be followed by its volume header and rows, by its volume header alone, or
+// by no volume header at all (the next group's header, a title, another
+// section's header or the end of the output): the last two give a group
+// without volumes.
+func (p *parser) parseGroups(out *Output, header string) error {
 	cur := -1 // index in out.Groups of the group whose volumes are being read
 	var vt *table
-	start := 0 // where cur's volumes begin in p.volume
+	rowLine := 0 // the line of cur's group row
+	start := 0   // where cur's volumes begin in p.volume
 	finish := func() {
 		if cur >= 0 {
 			out.Groups[cur].Volumes = p.volume[start:len(p.volume):len(p.volume)]
@@ -520,13 +684,19 @@ func (p *parser) parseGroups(out *Output) error {
 	}
 	defer finish()
 	for {
-		line, ok := p.nextContent()
-		if !ok {
-			return nil
+		m := p.mark()
+		line := header
+		if header != "" {
+			header = ""
+		} else {
+			var ok bool
+			if line, ok = p.nextContent(); !ok {
+				return nil
+			}
 		}
 		if isGroupHeader(line) {
 			finish()
-			cur = -1
+			cur, vt = -1, nil
 			gt, err := p.parseHeader(kindGroups, line)
 			if err != nil {
 				return err
@@ -534,7 +704,7 @@ func (p *parser) parseGroups(out *Output) error {
 			headerLine := p.num
 			m := p.mark()
 			row, ok := p.nextContent()
-			if !ok || isGroupHeader(row) || isVolumeHeader(row) {
+			if !ok || isHeader(row) {
 				p.reset(m)
 				return p.expected(fmt.Sprintf("a group row after the group header on line %d", headerLine))
 			}
@@ -542,34 +712,46 @@ func (p *parser) parseGroups(out *Output) error {
 			if err != nil {
 				return err
 			}
-			rowLine := p.num
-			m = p.mark()
-			vh, ok := p.nextContent()
-			if !ok || !isVolumeHeader(vh) {
-				p.reset(m)
-				return p.expected(fmt.Sprintf("the volume header (%s) after the group row on line %d", kindVolumes.expectedHeader(), rowLine))
-			}
-			if vt, err = p.parseHeader(kindVolumes, vh); err != nil {
-				return err
-			}
 			out.Groups = append(out.Groups, g)
-			cur, start = len(out.Groups)-1, len(p.volume)
+			cur, start, rowLine = len(out.Groups)-1, len(p.volume), p.num
 			continue
 		}
 		if cur < 0 {
+			if isHeader(line) { // another section's header: this one has no groups
+				p.reset(m)
+				return nil
+			}
 			return p.errf(p.num, "expected a group header (%s), got %s", kindGroups.expectedHeader(), quote(strings.TrimSpace(line)))
+		}
+		if vt == nil { // right after the group row
+			if isVolumeHeader(line) {
+				var err *Error
+				if vt, err = p.parseHeader(kindVolumes, line); err != nil {
+					return err
+				}
+				continue
+			}
+			if isHeader(line) {
+				p.reset(m)
+				return nil
+			}
+			return p.errf(p.num, "expected the volume header (%s), the next group header or the end of the section after the group row on line %d, got %s", kindVolumes.expectedHeader(), rowLine, quote(strings.TrimSpace(line)))
 		}
 		if isVolumeHeader(line) {
 			return p.errf(p.num, "expected a volume row or a group header, got a second volume header")
 		}
 		if err := p.splitRow(vt, line); err != nil {
+			if isHeader(line) { // the header of a section printed without its title
+				p.reset(m)
+				return nil
+			}
 			return err
 		}
 		p.volume = append(p.volume, p.volumeRow(vt))
 	}
 }
 
-func (p *parser) groupRow(t *table, line string) (Group, error) {
+func (p *parser) groupRow(t *table, line string) (Group, *Error) {
 	if err := p.splitRow(t, line); err != nil {
 		return Group{}, err
 	}
@@ -627,7 +809,13 @@ func (p *parser) volumeRow(t *table) Volume {
 		case fRemoteID:
 			v.RemoteID, _ = atoi(s)
 		case fSyncStatus:
-			v.SyncStatus = s
+			if hasPercent(s) {
+				word, pct, _ := splitSyncStatus(s) // checked when the row was split
+				v.SyncStatus = word
+				v.SyncPercent = p.keepPercent(pct)
+			} else {
+				v.SyncStatus = s
+			}
 		case fLastSyncTime:
 			if s != "NA" {
 				v.LastSyncTime = p.keep(s)

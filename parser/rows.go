@@ -144,7 +144,7 @@ func trimSpan(line string, a, b int) span {
 
 // parseHeader reads a column header of the given kind. The table it
 // returns is reused for the next header of the same kind.
-func (p *parser) parseHeader(kind tableKind, line string) (*table, error) {
+func (p *parser) parseHeader(kind tableKind, line string) (*table, *Error) {
 	t := &p.table[kind]
 	if t.line == line && len(t.cols) > 0 {
 		return t, nil // the same header as the previous group's: already read
@@ -181,7 +181,7 @@ func (p *parser) parseHeader(kind tableKind, line string) (*table, error) {
 		if name == "ID" {
 			ids++
 		}
-		if f == fExtra {
+		if f == fExtra || f == fLooseExtra {
 			t.extras++
 		}
 		t.cols = append(t.cols, newColumn(name, s.a, f))
@@ -203,7 +203,7 @@ func (p *parser) parseHeader(kind tableKind, line string) (*table, error) {
 }
 
 // splitRow sets p.vals to the values of row line under header t.
-func (p *parser) splitRow(t *table, line string) error {
+func (p *parser) splitRow(t *table, line string) *Error {
 	n := len(t.cols)
 	if cap(p.vals) < n {
 		p.vals = make([]string, n)
@@ -291,6 +291,12 @@ func (p *parser) placeRun(cols []column, j, first, end int, line string) bool {
 		if timeCost(line, p.toks[first:end]) >= inf {
 			return false
 		}
+	case fSyncStatus:
+		if count > 1 || line[b-1] == ')' {
+			if _, _, ok := splitSyncStatus(line[a:b]); !ok {
+				return false
+			}
+		}
 	}
 	p.vals[j] = line[a:b]
 	return true
@@ -358,7 +364,7 @@ func (p *parser) byShape(t *table, line string) bool {
 	return true
 }
 
-func (p *parser) splitCSVRow(t *table, line string) error {
+func (p *parser) splitCSVRow(t *table, line string) *Error {
 	var ok bool
 	if p.toks, ok = splitCSV(p.toks[:0], line); !ok {
 		return p.errf(p.num, "%s row: unterminated quote", t.kind.what())
@@ -413,12 +419,14 @@ func badValue(c column, v string) string {
 		return c.name + " " + quote(v) + " is not a port position n:s:p"
 	case fLastSyncTime:
 		return c.name + " " + quote(v) + " is neither NA nor a date and time (YYYY-MM-DD hh:mm:ss [ZONE])"
+	case fSyncStatus:
+		return c.name + " " + quote(v) + " is not a status word, optionally followed by a percentage (NN%) from 0 to 100"
 	}
 	return c.name + " " + quote(v) + " does not fit the column"
 }
 
 // rowError explains why an aligned or collapsed row could not be read.
-func (p *parser) rowError(t *table, line string) error {
+func (p *parser) rowError(t *table, line string) *Error {
 	need := 0
 	for _, c := range t.cols {
 		lo, _ := limits(c.field)
@@ -431,11 +439,16 @@ func (p *parser) rowError(t *table, line string) error {
 	if looksLikeCLIError(line) {
 		return p.errf(p.num, "expected a %s row (%s), got what looks like a CLI error message: %s", what, colNames(t), quote(strings.TrimSpace(line)))
 	}
+	if e := p.percentError(t, line); e != nil {
+		return e
+	}
 	// With a single column of variable width, the split is fixed by the
-	// count: name the first value that cannot be what its column holds.
+	// count: name the first value that cannot be what its column holds. A
+	// SyncStatus does not count: it has a second token only when that is
+	// a percentage, which begins with "(".
 	flex, flexAt := 0, -1
 	for j, c := range t.cols {
-		if lo, hi := limits(c.field); lo != 1 || hi != 1 {
+		if lo, hi := limits(c.field); c.field != fSyncStatus && (lo != 1 || hi != 1) {
 			flex, flexAt = flex+1, j
 		}
 	}
@@ -444,8 +457,11 @@ func (p *parser) rowError(t *table, line string) error {
 		i := 0
 		for j, c := range t.cols {
 			k := i + 1
-			if j == flexAt {
+			switch {
+			case j == flexAt:
 				k = m - (len(t.cols) - 1 - j)
+			case c.field == fSyncStatus && k < m && line[p.toks[k].a] == '(':
+				k++
 			}
 			if k > m || k < i {
 				break
@@ -458,4 +474,29 @@ func (p *parser) rowError(t *table, line string) error {
 		}
 	}
 	return p.errf(p.num, "%s row: cannot match the fields of %s to the columns %s", what, quote(strings.TrimSpace(line)), colNames(t))
+}
+
+// percentError names a malformed percentage in a volume row ("Syncing
+// (abc%)"), which the general messages would not point at: the token that
+// holds "(" and the word before it.
+func (p *parser) percentError(t *table, line string) *Error {
+	for _, c := range t.cols {
+		if c.field != fSyncStatus {
+			continue
+		}
+		for i, s := range p.toks {
+			if strings.IndexByte(line[s.a:s.b], '(') < 0 {
+				continue
+			}
+			v := line[s.a:s.b]
+			if line[s.a] == '(' && i > 0 {
+				v = line[p.toks[i-1].a:s.b]
+			}
+			if _, _, ok := splitSyncStatus(v); !ok {
+				return p.errf(p.num, "%s row: %s", t.kind.what(), badValue(c, v))
+			}
+			return nil
+		}
+	}
+	return nil
 }

@@ -216,3 +216,19 @@ func TestTokenize(t *testing.T) {
 		}
 	}
 }
+
+func TestEscapeControls(t *testing.T) {
+	for in, want := range map[string]string{
+		"plain":            "plain",
+		"a\rb":             `a\rb`,
+		"x\x00y\x7f":       `x\x00y\x7f`,
+		"nel\u0085here":    `nel\u0085here`,
+		"ls\u2028ps\u2029": `ls\u2028ps\u2029`,
+		"bad\xffbyte":      `bad\xffbyte`,
+		"é ok":             "é ok",
+	} {
+		if got := escapeControls(in); got != want {
+			t.Errorf("escapeControls(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -26,7 +26,10 @@ func init() {
 }
 
 // parseCommand prints the parsed output of file as indented JSON. Bad input
-// gives exit status 2 and one line "FILE:LINE: message" on stderr.
+// gives exit status 2 and one line "FILE:LINE: message" on stderr. What the
+// parser read past (rows of the target and link sections it left out,
+// sections it does not know) gives one line "FILE:LINE: warning: message"
+// each on stderr; the JSON is still printed and the exit status is 0.
 func parseCommand(e env, file string) int {
 	name := file
 	if file == "-" || file == "" { // kingpin hands over a lone "-" as ""
@@ -58,6 +61,9 @@ func parseCommand(e env, file string) int {
 		return exitCouldNotRun
 	}
 	js = append(js, '\n')
+	for _, w := range out.Warnings {
+		fmt.Fprintf(e.stderr, "%s:%d: warning: %s\n", name, w.Line, w.Msg)
+	}
 	if _, err := e.stdout.Write(js); err != nil {
 		fmt.Fprintf(e.stderr, "checker parse: writing output: %v\n", err)
 		return exitCouldNotRun

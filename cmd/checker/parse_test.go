@@ -106,3 +106,71 @@ func TestParseBadInput(t *testing.T) {
 		})
 	}
 }
+
+// TestParseWarnings: output with rows the parser left out still parses:
+// exit 0, the JSON on stdout, and one "FILE:LINE: warning: ..." line per
+// warning on stderr, standard input named as in errors.
+func TestParseWarnings(t *testing.T) {
+	in := filepath.Join("testdata", "parse_skipped_rows.txt")
+	data, err := os.ReadFile(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	warnings := func(name string) string {
+		return name + `:4: warning: section "Quorum Witness Information" skipped (2 lines): not a section this parser reads` + "\n" +
+			name + `:17: warning: link row left out: Node "<>" is not a port position n:s:p` + "\n" +
+			name + `:19: warning: link row left out: Node "<>" is not a port position n:s:p` + "\n"
+	}
+	code, fromFile, stderr := runParse(t, "", in)
+	if code != exitConforms || stderr != warnings(in) {
+		t.Errorf("exit %d, stderr:\n%s\nwant exit 0 and:\n%s", code, stderr, warnings(in))
+	}
+	code, fromStdin, stderr := runParse(t, string(data), "-")
+	if code != exitConforms || stderr != warnings("<stdin>") || fromStdin != fromFile {
+		t.Errorf("stdin: exit %d, same JSON as from the file: %v, stderr:\n%s", code, fromStdin == fromFile, stderr)
+	}
+
+	goldenPath := filepath.Join("testdata", "parse_skipped_rows.json")
+	if f := flag.Lookup("update"); f != nil && f.Value.String() == "true" {
+		if err := os.WriteFile(goldenPath, []byte(fromFile), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(goldenPath)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if fromFile != string(want) {
+		t.Errorf("stdout differs from %s:\n%s", goldenPath, fromFile)
+	}
+
+	// What the contract promises, read from the JSON itself: the readable
+	// links, sync_percent only where a percentage is printed, [] for a
+	// group without volumes.
+	var got struct {
+		Links  []struct{ Node string }
+		Groups []struct {
+			Name    string
+			Volumes []map[string]any
+		}
+	}
+	if err := json.Unmarshal([]byte(fromFile), &got); err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Links) != 2 || got.Links[0].Node != "1:5:2" || len(got.Groups) != 2 {
+		t.Fatalf("links %+v, groups %+v", got.Links, got.Groups)
+	}
+	vols := got.Groups[0].Volumes
+	if len(vols) != 2 || vols[0]["sync_status"] != "Syncing" || vols[0]["sync_percent"] != 35.0 {
+		t.Errorf("volume 0: %v", vols[0])
+	}
+	if _, ok := vols[1]["sync_percent"]; ok || vols[1]["sync_status"] != "Synced" {
+		t.Errorf("volume 1: %v", vols[1])
+	}
+	if got.Groups[1].Name != "new_rcg" || got.Groups[1].Volumes == nil || len(got.Groups[1].Volumes) != 0 {
+		t.Errorf("group without volumes: %+v", got.Groups[1])
+	}
+	if !strings.Contains(fromFile, `"volumes": []`) {
+		t.Errorf("a group without volumes must print \"volumes\": []")
+	}
+}

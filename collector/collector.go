@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -74,6 +75,12 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		c.opts.Logger.Warn("probe failed", "target", c.opts.Target, "stage", failed, "err", err)
 	}
 	var listings []conformance.Listing
+	if r.Output != nil && len(r.Output.Warnings) > 0 {
+		// One line per probe: the rows left out are the array's business,
+		// not a failure, and a warning per row and probe would flood.
+		c.opts.Logger.Warn("showrcopy output partly read", "target", c.opts.Target,
+			"skipped_rows", r.Output.SkippedRows(), "warnings", warningsText(r.Output.Warnings))
+	}
 	if r.Output != nil {
 		listings = conformance.Judge(r.Input(c.opts.Target), conformance.Options{Table: c.opts.Table, Strict: c.opts.Strict})
 		if n := seriesBound(r.Output, listings, c.opts.GroupsOnly); c.opts.MaxSeries > 0 && n > c.opts.MaxSeries {
@@ -93,6 +100,15 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		e.array(r.Output)
 		e.listings(listings, r.CIM != nil)
 	}
+}
+
+// warningsText joins the parser's warnings for one log line.
+func warningsText(ws []parser.Warning) string {
+	parts := make([]string, len(ws))
+	for i, w := range ws {
+		parts[i] = w.String()
+	}
+	return strings.Join(parts, "; ")
 }
 
 // seriesBound is an upper bound of the number of series a probe's answer

@@ -307,6 +307,17 @@ func TestGolden(t *testing.T) {
 				mustHave(t, text, `threepar_rcopy_group_volumes_cim_nonconformant{group="multi.1.r96",natural_group="multi.1",target="SystemA"}`, 2)
 				mustHave(t, text, `threepar_rcopy_group_volumes_cim_nonconformant{group="multi.1.r96",natural_group="multi.1",target="SystemC"}`, 0)
 			}},
+		// A redacted link row is left out (counted), the groups are read;
+		// the sending side's percentage gives the sync ratio.
+		{name: "partly-read", fixture: "partly-read.txt", check: func(t *testing.T, text string) {
+			mustHave(t, text, `threepar_rcopy_up`, 1)
+			mustHave(t, text, `threepar_rcopy_parse_skipped_rows`, 1)
+			mustHave(t, text, `threepar_rcopy_volume_sync_status{group="db",natural_group="db",status="Syncing",target="sim-b",volume="db.0"}`, 1)
+			mustHave(t, text, `threepar_rcopy_volume_sync_ratio{group="db",natural_group="db",target="sim-b",volume="db.0"}`, 0.2)
+			mustNotContain(t, text, `threepar_rcopy_volume_sync_ratio{group="db",natural_group="db",target="sim-b",volume="db.1"}`)
+			mustHave(t, text, `threepar_rcopy_volume_expected_cim_info{copy_state="Unsynchronized",group="db",natural_group="db",progress_status="Synchronizing",role_reversed="false",rows="T109-syncing",sync_state="ResyncInProgress",target="sim-b",volume="db.0"}`, 1)
+			mustHave(t, text, `threepar_rcopy_group_volumes{group="empty",natural_group="empty",sync_status="Synced",target="sim-b"}`, 0)
+		}},
 		{name: "unknown-words", fixture: "unknown-words.txt", check: func(t *testing.T, text string) {
 			mustHave(t, text, `threepar_rcopy_system_started`, 0)
 			mustHave(t, text, `threepar_rcopy_group_status{group="odd",natural_group="odd",status="Logging",target="sim-b"}`, 1)
@@ -345,6 +356,18 @@ func TestGolden(t *testing.T) {
 				t.Errorf("lint: %s: %s", p.Metric, p.Text)
 			}
 		})
+	}
+}
+
+// The rows the parser left out are logged once per probe, one line.
+func TestPartlyReadIsLoggedOnce(t *testing.T) {
+	var logs bytes.Buffer
+	scrape(t, context.Background(), Options{Target: "array-under-test", Array: source.Array{CLI: fixture(t, "partly-read.txt")},
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
+	if len(lines) != 1 || !strings.Contains(lines[0], "level=WARN") || !strings.Contains(lines[0], "skipped_rows=1") ||
+		!strings.Contains(lines[0], "line 12:") {
+		t.Errorf("want one warning line naming the skipped row's line, got:\n%s", logs.String())
 	}
 }
 

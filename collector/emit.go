@@ -49,6 +49,7 @@ func (e *emitter) stateSet(d *prometheus.Desc, known []string, current string, l
 }
 
 func (e *emitter) array(out *parser.Output) {
+	e.gauge(descs.parseSkipped, float64(out.SkippedRows()))
 	if out.HasSection("system") {
 		e.gauge(descs.systemStarted, boolValue(out.System.Status == "Started"))
 	}
@@ -127,6 +128,9 @@ func (e *emitter) volume(gl []string, f *conformance.Finding) {
 	e.gauge(descs.volumeSyncStatus, 1, append(slices.Clip(vl), f.SyncStatus)...)
 	if ts, ok := e.lastSyncOf(f); ok {
 		e.gauge(descs.volumeLastSync, ts, vl...)
+	}
+	if p := f.Printed.SyncPercent; p != nil {
+		e.gauge(descs.volumeRatio, *p/100, vl...)
 	}
 	e.gauge(descs.volumeInTable, boolValue(len(f.Expected) > 0), vl...)
 	// One series per distinct triple: rows that require the same triple

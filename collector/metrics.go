@@ -28,12 +28,12 @@ var (
 // descriptors are built once for the process; every probe's collector
 // shares them and only creates const metrics.
 type descriptors struct {
-	up, duration, scrapeError                      *prometheus.Desc
+	up, duration, scrapeError, parseSkipped        *prometheus.Desc
 	systemStarted, targetReady, linkUp             *prometheus.Desc
 	groupInfo, groupStatus, groupRole, groupPeriod *prometheus.Desc
 	groupVolumes, groupNotInTable, groupCIMNonconf *prometheus.Desc
 	groupLastSync                                  *prometheus.Desc
-	volumeSyncStatus, volumeLastSync               *prometheus.Desc
+	volumeSyncStatus, volumeLastSync, volumeRatio  *prometheus.Desc
 	volumeExpected, volumeInTable                  *prometheus.Desc
 	volumeCIM, volumeCIMConformant                 *prometheus.Desc
 	all                                            []*prometheus.Desc
@@ -60,6 +60,8 @@ func newDescriptors() *descriptors {
 	d.scrapeError = add("scrape_error",
 		"1 for the stage at which the probe failed (connect, auth, command, parse, cim), 0 for the others.",
 		"stage")
+	d.parseSkipped = add("parse_skipped_rows",
+		"Rows of showrcopy's Target and Link sections the parser could not read and left out (the exporter logs each).")
 	d.systemStarted = add("system_started",
 		"1 if the array's remote copy system status is Started.")
 	d.targetReady = add("target_ready",
@@ -97,6 +99,9 @@ func newDescriptors() *descriptors {
 		with(volumeLabels, "status")...)
 	d.volumeLastSync = add("volume_last_sync_timestamp_seconds",
 		"The volume's LastSyncTime as a Unix timestamp; absent for NA or when the time zone is unknown.",
+		volumeLabels...)
+	d.volumeRatio = add("volume_sync_ratio",
+		"How far the volume's sync has come (0 to 1), while the array prints Syncing (NN%).",
 		volumeLabels...)
 	d.volumeExpected = add("volume_expected_cim_info",
 		"Always 1: a CIM triple the state tables require for the volume's observed state; rows lists the rows that give it.",

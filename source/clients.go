@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
-	"time"
 
 	"github.com/threepar/rcopy-exporter/cim"
 	"github.com/threepar/rcopy-exporter/config"
@@ -49,22 +48,43 @@ func (c *Clients) Array(name, address string, m *config.Module, allowChanges boo
 	if m.CIM == nil {
 		return a
 	}
-	client, err := c.cimClient(m, address)
-	if err != nil {
-		a.CIM = failingCIM{err}
-		return a
-	}
-	timeout := m.CIM.Timeout
-	if timeout <= 0 {
-		timeout = config.DefaultCIMTimeout
-	}
-	a.CIM = timeoutCIM{client, timeout}
+	a.CIM = &moduleCIM{clients: c, module: m, address: address}
 	return a
 }
 
-func (c *Clients) cimClient(m *config.Module, address string) (*cim.Client, error) {
+// moduleCIM is an array's CIM server as a module reaches it. The client is
+// looked up when a read starts: it is shared by every spelling of the
+// array's address (its canonical endpoint, as sshrun keys its SSH
+// sessions), so that concurrent probes of one array make one CIM read.
+type moduleCIM struct {
+	clients *Clients
+	module  *config.Module
+	address string
+}
+
+func (mc *moduleCIM) RemoteCopyVolumes(ctx context.Context) ([]cim.RemoteCopyVolume, error) {
+	timeout := mc.module.CIM.Timeout
+	if timeout <= 0 {
+		timeout = config.DefaultCIMTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	endpoint, err := sshrun.Endpoint(ctx, mc.address)
+	if err != nil {
+		return nil, fmt.Errorf("cim: %w", err)
+	}
+	client, err := mc.clients.cimClient(mc.module, mc.address, endpoint)
+	if err != nil {
+		return nil, err
+	}
+	return client.RemoteCopyVolumes(ctx)
+}
+
+// cimClient returns the module's client for the array at endpoint, made
+// with the URL of the first spelling of its address that asked.
+func (c *Clients) cimClient(m *config.Module, address, endpoint string) (*cim.Client, error) {
 	url := m.CIM.URLFor(address)
-	key := m.Name + "\x00" + url
+	key := m.Name + "\x00" + endpoint
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if cl, ok := c.cims[key]; ok {
@@ -78,40 +98,40 @@ func (c *Clients) cimClient(m *config.Module, address string) (*cim.Client, erro
 		return nil, fmt.Errorf("module %s: %w", m.Name, err)
 	}
 	if c.cims == nil || len(c.cims) >= maxCIMClients {
+		closeAll(c.cims)
 		c.cims = map[string]*cim.Client{}
 	}
 	c.cims[key] = cl
 	return cl, nil
 }
 
-// Reset forgets the CIM clients (after a reload: passwords or CA files may
-// have changed). SSH connections are kept: the pool replaces a connection
-// whose credentials or host key settings changed.
+// Reset is what a configuration reload does: the CIM clients are closed
+// (their idle connections with them) and made anew at the next read, as
+// passwords or CA files may have changed; a login refused earlier may be
+// tried again at once. SSH connections are kept: the pool replaces a
+// connection whose credentials or host key settings changed.
 func (c *Clients) Reset() {
 	c.mu.Lock()
+	old := c.cims
 	c.cims = nil
 	c.mu.Unlock()
+	closeAll(old)
+	c.pool.ResetAuthBackoff()
 }
 
-// Close closes every SSH connection.
-func (c *Clients) Close() error { return c.pool.Close() }
-
-// timeoutCIM bounds one read by the module's cim timeout (the caller's
-// deadline applies too).
-type timeoutCIM struct {
-	client  *cim.Client
-	timeout time.Duration
+// closeAll closes replaced clients; a read in flight finishes first.
+func closeAll(clients map[string]*cim.Client) {
+	for _, cl := range clients {
+		cl.Close()
+	}
 }
 
-func (t timeoutCIM) RemoteCopyVolumes(ctx context.Context) ([]cim.RemoteCopyVolume, error) {
-	ctx, cancel := context.WithTimeout(ctx, t.timeout)
-	defer cancel()
-	return t.client.RemoteCopyVolumes(ctx)
-}
-
-// failingCIM stands in for a CIM client that could not be made.
-type failingCIM struct{ err error }
-
-func (f failingCIM) RemoteCopyVolumes(context.Context) ([]cim.RemoteCopyVolume, error) {
-	return nil, f.err
+// Close closes every SSH connection and CIM client.
+func (c *Clients) Close() error {
+	c.mu.Lock()
+	old := c.cims
+	c.cims = nil
+	c.mu.Unlock()
+	closeAll(old)
+	return c.pool.Close()
 }

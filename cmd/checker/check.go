@@ -64,6 +64,7 @@ func init() {
 						fmt.Fprintln(e.stderr, oneLine(err))
 						return exitCouldNotRun
 					}
+					writeWarnings(e, path, out)
 					arrays[i] = conformance.Input{Name: names[i], Output: out}
 					if i < len(*cim) && (*cim)[i] != "" {
 						obs, err := conformance.LoadObserved((*cim)[i], out)

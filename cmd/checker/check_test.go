@@ -204,3 +204,16 @@ func TestArrayNames(t *testing.T) {
 		t.Errorf("same base names: %v", got)
 	}
 }
+
+// Rows the parser left out are reported as check reads the file, as parse
+// reports them; the check itself runs on what was read.
+func TestCheckReportsSkippedRows(t *testing.T) {
+	path := filepath.Join("testdata", "check", "partly-read.txt")
+	code, stdout, stderr := runChecker(t, "check", "--showrcopy", path, "--format", "json")
+	if code != exitConforms || !strings.Contains(stdout, `"verdict": "no_observation"`) {
+		t.Errorf("exit %d:\n%s", code, stdout)
+	}
+	if want := path + ":7: warning: link row left out"; !strings.HasPrefix(stderr, want) || strings.Count(stderr, "\n") != 1 {
+		t.Errorf("stderr %q, want one line starting %q", stderr, want)
+	}
+}

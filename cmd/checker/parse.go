@@ -61,12 +61,18 @@ func parseCommand(e env, file string) int {
 		return exitCouldNotRun
 	}
 	js = append(js, '\n')
-	for _, w := range out.Warnings {
-		fmt.Fprintf(e.stderr, "%s:%d: warning: %s\n", name, w.Line, w.Msg)
-	}
+	writeWarnings(e, name, out)
 	if _, err := e.stdout.Write(js); err != nil {
 		fmt.Fprintf(e.stderr, "checker parse: writing output: %v\n", err)
 		return exitCouldNotRun
 	}
 	return exitConforms
+}
+
+// writeWarnings prints one "FILE:LINE: warning: msg" line per row or
+// section the parser read past.
+func writeWarnings(e env, name string, out *parser.Output) {
+	for _, w := range out.Warnings {
+		fmt.Fprintf(e.stderr, "%s:%d: warning: %s\n", name, w.Line, w.Msg)
+	}
 }

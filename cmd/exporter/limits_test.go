@@ -4,14 +4,17 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/threepar/rcopy-exporter/fakearray"
 )
 
 // A probe waits for a slot while --probe.max-concurrent probes run, and
@@ -137,4 +140,54 @@ func TestVersionFromBuildInfo(t *testing.T) {
 	if !strings.Contains(out.String(), "rcopy_exporter, version ") || strings.Contains(out.String(), "version  (") {
 		t.Errorf("--version: %q", out.String())
 	}
+}
+
+// A reload closes the idle connections of the CIM clients it replaces:
+// reloads with probes between them do not pile up sockets (each would hold
+// one on the exporter's side and one on the array's).
+func TestReloadsCloseReplacedCIMConnections(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sim, err := fakearray.Start(ctx, fakearray.DefaultScenario(), fakearray.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	cfgPath, err := sim.WriteConfig(t.TempDir(), fakearray.ConfigOptions{CIM: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := newClientSources(slog.New(slog.DiscardHandler))
+	defer src.Close()
+	e, srv := serve(t, slog.New(slog.DiscardHandler), cfgPath, 0, src)
+	probe := func() {
+		t.Helper()
+		rec := httptest.NewRecorder()
+		srv.Config.Handler.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/probe?target=sim-a", nil))
+		if !strings.Contains(rec.Body.String(), "\nthreepar_rcopy_up 1\n") {
+			t.Fatalf("probe failed:\n%s", rec.Body.String())
+		}
+	}
+	probe()
+	before := openFiles(t)
+	const reloads = 30
+	for range reloads {
+		if err := e.reload(); err != nil {
+			t.Fatal(err)
+		}
+		probe()
+	}
+	if grown := openFiles(t) - before; grown > 6 {
+		t.Errorf("%d more open files after %d reloads with a probe each", grown, reloads)
+	}
+}
+
+// openFiles counts this process's open file descriptors.
+func openFiles(t *testing.T) int {
+	t.Helper()
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skipf("no /proc/self/fd: %v", err)
+	}
+	return len(entries)
 }

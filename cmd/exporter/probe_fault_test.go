@@ -361,6 +361,17 @@ func TestFaultMatrix(t *testing.T) {
 			if err := tc.clear(l.sim, target); err != nil {
 				t.Fatal(err)
 			}
+			if tc.stage == "auth" {
+				// A refused login is not tried again until the back-off
+				// ends (ssh.auth_backoff) or, as an operator who fixed the
+				// password does, the configuration is reloaded.
+				if err := checkProbe(l.probe(byName, header), "auth"); err != nil {
+					t.Errorf("probe during the auth back-off: %v", err)
+				}
+				if err := l.e.reload(); err != nil {
+					t.Fatal(err)
+				}
+			}
 			if err := checkProbe(l.probe(byName, header), ""); err != nil {
 				t.Errorf("first probe after clearing %s: %v", tc.name, err)
 			}

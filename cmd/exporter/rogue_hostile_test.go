@@ -131,3 +131,64 @@ func TestProbeOfRogueHostSendsNoCredentials(t *testing.T) {
 		t.Errorf("the password is in the log")
 	}
 }
+
+// The reproduction of the leak the issue reported: a module reading CIM
+// over plain HTTP with Basic auth, probed at a host the caller names whose
+// SSH host key is unknown. The CIM read waits for the verified host key,
+// so the CIM server sees no request at all, ten probes out of ten.
+func TestProbeOfRogueHostSendsNoCIMCredentialsOverHTTP(t *testing.T) {
+	signer := testtool.NewSigner(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rogueSSH := &gliderssh.Server{HostSigners: []gliderssh.Signer{signer},
+		PasswordHandler: func(gliderssh.Context, string) bool { return true },
+		Handler:         func(s gliderssh.Session) { s.Exit(0) }}
+	go rogueSSH.Serve(ln)
+	defer rogueSSH.Close()
+
+	var mu sync.Mutex
+	requests := 0
+	rogueCIM := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		requests++
+		mu.Unlock()
+		http.Error(w, "no", http.StatusUnauthorized)
+	}))
+	defer rogueCIM.Close()
+	_, cimPort, _ := net.SplitHostPort(strings.TrimPrefix(rogueCIM.URL, "http://"))
+
+	dir := t.TempDir()
+	for name, data := range map[string]string{"pw": testPassword + "\n", "known_hosts": ""} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg := filepath.Join(dir, "rcopy.yml")
+	if err := os.WriteFile(cfg, []byte(`modules:
+  default:
+    ssh: {user: monitor, password_file: pw, known_hosts_file: known_hosts, timeout: 5s}
+  cimhttp:
+    ssh: {user: monitor, password_file: pw, known_hosts_file: known_hosts, timeout: 5s}
+    cim: {url: "http://{target}:`+cimPort+`", user: monitor, password_file: pw, insecure_http_auth: true, timeout: 5s}
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	logs := &testtool.SyncBuffer{}
+	logger := slog.New(slog.NewTextHandler(logs, nil))
+	src := newClientSources(logger)
+	defer src.Close()
+	_, srv := serve(t, logger, cfg, 0, src)
+	l := &faultLab{srv: srv, logs: logs}
+	for range 10 {
+		if err := checkProbe(l.probe("target="+ln.Addr().String()+"&module=cimhttp", ""), "connect"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if requests != 0 {
+		t.Errorf("the CIM server of a host whose SSH key is unknown got %d requests", requests)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/threepar/rcopy-exporter/expected"
+	"github.com/threepar/rcopy-exporter/parser"
 )
 
 // Format is a report rendering.
@@ -153,6 +154,7 @@ func (r Report) Summary() string {
 // that apply). A
 // summary line ends the report.
 func WriteText(w io.Writer, r Report) error {
+	w = PrintableText(w)
 	steps := false
 	for _, f := range r.Findings {
 		if f.Step != "" {
@@ -393,4 +395,31 @@ func WriteJUnit(w io.Writer, r Report) error {
 	}
 	_, err := io.WriteString(w, "\n")
 	return err
+}
+
+// PrintableText returns a writer that writes what it is given with every
+// control character but newline and tab written as a Go escape
+// (parser.Printable): names and reasons in a text report come from the
+// array, and an ESC, BEL or NUL in them must not reach the reader's
+// terminal.
+func PrintableText(w io.Writer) io.Writer { return printableWriter{w} }
+
+type printableWriter struct{ w io.Writer }
+
+func (p printableWriter) Write(b []byte) (int, error) {
+	s := string(b)
+	var out strings.Builder
+	start := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\n' || s[i] == '\t' {
+			out.WriteString(parser.Printable(s[start:i]))
+			out.WriteByte(s[i])
+			start = i + 1
+		}
+	}
+	out.WriteString(parser.Printable(s[start:]))
+	if _, err := io.WriteString(p.w, out.String()); err != nil {
+		return 0, err
+	}
+	return len(b), nil
 }

@@ -111,6 +111,7 @@ func WriteJSON(w io.Writer, r *Report) error {
 // failing findings under it, the first failure, and (when the walk stopped
 // early) the commands that bring the pair back.
 func WriteText(w io.Writer, r *Report) error {
+	w = conformance.PrintableText(w)
 	fmt.Fprintf(w, "Disaster-recovery walk: %s (natural primary) -> %s (natural secondary); groups %s\n\n",
 		r.Primary, r.Secondary, strings.Join(r.Groups, ", "))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
@@ -298,6 +299,7 @@ func (r *Report) Recovery() []RecoveryStep {
 
 // WriteRecovery prints recovery steps, one numbered line each.
 func WriteRecovery(w io.Writer, steps []RecoveryStep) {
+	w = conformance.PrintableText(w)
 	for i, s := range steps {
 		switch {
 		case s.Command != "" && s.Do != "":
@@ -313,6 +315,7 @@ func WriteRecovery(w io.Writer, steps []RecoveryStep) {
 // WritePlan prints the steps a walk will take, with the commands it will
 // issue and the rows each step must show.
 func WritePlan(w io.Writer, steps []Step, primary, secondary string, groups, secondaryGroups []string) {
+	w = conformance.PrintableText(w)
 	fmt.Fprintf(w, "Plan: disaster-recovery walk of %s (natural primary) -> %s (natural secondary), groups %s\n",
 		primary, secondary, strings.Join(groups, ", "))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)

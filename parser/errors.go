@@ -29,12 +29,13 @@ func quote(s string) string {
 	return strconv.Quote(s)
 }
 
-// escapeControls writes control characters of msg as Go escapes: values
-// that are not quoted (a header's column names, say) may hold a stray CR,
-// and the message must stay one printable line. Invalid UTF-8 bytes, C1
-// controls (U+0085 is a line break to some readers) and the Unicode line
-// and paragraph separators are escaped too.
-func escapeControls(msg string) string {
+// Printable writes control characters of msg as Go escapes, so that text
+// that came from an array (a name, a header's column names) stays one
+// printable line in a message or a text report and cannot drive the
+// reader's terminal (ESC, BEL). Invalid UTF-8 bytes, C1 controls (U+0085
+// is a line break to some readers) and the Unicode line and paragraph
+// separators are escaped too.
+func Printable(msg string) string {
 	clean := true
 	for i := 0; i < len(msg); i++ {
 		if c := msg[i]; c < 0x20 || c >= 0x7f {

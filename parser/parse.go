@@ -137,7 +137,7 @@ func (p *parser) warn(line int, skipped bool, format string, args ...any) {
 		}
 		return
 	}
-	p.warnings = append(p.warnings, Warning{Line: line, Msg: escapeControls(fmt.Sprintf(format, args...)), Skipped: skipped})
+	p.warnings = append(p.warnings, Warning{Line: line, Msg: Printable(fmt.Sprintf(format, args...)), Skipped: skipped})
 }
 
 // skipRow records a row of a targets or links table left out because of
@@ -168,7 +168,7 @@ func (p *parser) errf(line int, format string, args ...any) *Error {
 	if line < 1 {
 		line = 1
 	}
-	return &Error{Line: line, Msg: escapeControls(fmt.Sprintf(format, args...))}
+	return &Error{Line: line, Msg: Printable(fmt.Sprintf(format, args...))}
 }
 
 // knownSection returns the section name of a title line, or "".

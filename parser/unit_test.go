@@ -227,8 +227,8 @@ func TestEscapeControls(t *testing.T) {
 		"bad\xffbyte":      `bad\xffbyte`,
 		"é ok":             "é ok",
 	} {
-		if got := escapeControls(in); got != want {
-			t.Errorf("escapeControls(%q) = %q, want %q", in, got, want)
+		if got := Printable(in); got != want {
+			t.Errorf("Printable(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

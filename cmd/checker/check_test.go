@@ -217,3 +217,22 @@ func TestCheckReportsSkippedRows(t *testing.T) {
 		t.Errorf("stderr %q, want one line starting %q", stderr, want)
 	}
 }
+
+// Names come from the array: an ESC (a terminal title sequence), BEL or
+// NUL in them is written escaped in the text report and on stderr, never
+// raw.
+func TestTextReportEscapesControlCharacters(t *testing.T) {
+	path := filepath.Join("testdata", "check", "control-chars.txt")
+	code, stdout, stderr := runChecker(t, "check", "--showrcopy", path, "--strict")
+	if code != exitNonConform {
+		t.Errorf("exit %d, want 1 (not in table, strict)", code)
+	}
+	for _, out := range []string{stdout, stderr} {
+		if strings.ContainsAny(out, "\x00\x07\x1b") {
+			t.Errorf("raw control characters written:\n%q", out)
+		}
+	}
+	if !strings.Contains(stdout, `d\x1b]0;pwned\ab`) || !strings.Contains(stdout, `v\x00\x1b[2J`) {
+		t.Errorf("names not shown escaped:\n%s", stdout)
+	}
+}

@@ -17,6 +17,7 @@ import (
 	"github.com/alecthomas/kingpin/v2"
 	"github.com/prometheus/common/version"
 
+	"github.com/threepar/rcopy-exporter/conformance"
 	"github.com/threepar/rcopy-exporter/internal/buildinfo"
 )
 
@@ -58,6 +59,8 @@ func main() {
 
 // run is main without the process: tests call it in-process.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	// Messages name arrays, groups and volumes as the array printed them.
+	stderr = conformance.PrintableText(stderr)
 	app := kingpin.New("checker", "Check HP 3PAR Remote Copy states against the vendor's CIM state tables.")
 	buildinfo.Fill()
 	app.Version(version.Print("checker"))

@@ -42,6 +42,10 @@ func Create(path string) (*File, error) {
 		if errors.Is(err, fs.ErrExist) {
 			continue
 		}
+		var pe *fs.PathError
+		if errors.As(err, &pe) { // name the destination, not the temporary file
+			return nil, &fs.PathError{Op: "create", Path: path, Err: pe.Err}
+		}
 		if err != nil {
 			return nil, err
 		}

@@ -215,3 +215,23 @@ func TestWrapName(t *testing.T) {
 		}
 	}
 }
+
+// TestEmptyReports: a check of arrays without volumes and a walk
+// interrupted before its first step still render, and say so.
+func TestEmptyReports(t *testing.T) {
+	var buf bytes.Buffer
+	if err := WriteCheck(&buf, conformance.Report{Conformant: true}, Meta{}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), "Nothing to check") {
+		t.Errorf("empty check:\n%.3000s", buf.String())
+	}
+	buf.Reset()
+	r := &drill.Report{Primary: "a", Secondary: "b", Planned: 10, Stopped: "interrupted during step healthy"}
+	if err := WriteWalk(&buf, r, Meta{}, TitleSimulate); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), "0 of 10 walked") || !strings.Contains(buf.String(), "The walk interrupted during step healthy.") {
+		t.Errorf("empty walk:\n%.3000s", buf.String())
+	}
+}

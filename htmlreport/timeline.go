@@ -51,7 +51,7 @@ const (
 	tlPairGap   = 14 // between the two lanes of a group: room for the pair mark
 	tlBlockGap  = 12
 	tlFootH     = 22
-	tlGroupsPer = 4 // groups per timeline
+	tlGroupsPer = 3 // groups per timeline: one fits an A4 landscape page
 	tlCharEm    = 0.6
 	tlCellFont  = 9.5
 	tlHeadFont  = 9.5

@@ -548,6 +548,8 @@ func walkPage(r *drill.Report, m Meta, title string) *page {
 		p.LeadHref = fmt.Sprintf("#s%d", i+1)
 	} else if r.Conformant {
 		p.Lead = fmt.Sprintf("Every step conforms: %d of %d steps walked on %s and %s%s.", len(r.Steps), r.Planned, r.Primary, r.Secondary, caveats(all, r.Strict))
+	} else {
+		p.Lead = fmt.Sprintf("No step failed, but the walk did not reach its end: %d of %d steps walked.", len(r.Steps), r.Planned)
 	}
 	if rec := r.Recovery(); len(rec) > 0 {
 		p.Recovery = &recoveryView{

@@ -135,7 +135,7 @@ func TestHTMLReports(t *testing.T) {
 	for _, c := range htmlCases() {
 		t.Run(c.name, func(t *testing.T) {
 			page := c.run(t)
-			compareGolden(t, filepath.Join("html", c.name+".html"), normalizeHTML(page))
+			compareGoldenPage(t, filepath.Join("testdata", "html", c.name+".html"), normalizeHTML(page))
 			assertSelfContained(t, page)
 			headline := "NOT CONFORMANT"
 			if c.conformant {
@@ -171,6 +171,37 @@ func TestHTMLReports(t *testing.T) {
 			chromium(t, "--no-pdf-header-footer", "--print-to-pdf="+pdf, "file://"+file)
 			assertA4Landscape(t, pdf)
 		})
+	}
+}
+
+// compareGoldenPage compares a page with its golden file (rewritten
+// under -update) and shows the first line that differs: the pages are
+// too long to print whole.
+func compareGoldenPage(t *testing.T, path, got string) {
+	t.Helper()
+	if updating() {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (go test -update creates it)", err)
+	}
+	if want := string(b); got != want {
+		g, w := strings.Split(got, "\n"), strings.Split(want, "\n")
+		i := 0
+		for i < len(g) && i < len(w) && g[i] == w[i] {
+			i++
+		}
+		line := func(ls []string) string {
+			if i < len(ls) {
+				return ls[i]
+			}
+			return "(end of page)"
+		}
+		t.Errorf("page differs from %s at line %d (go test -update rewrites it):\n--- got\n%.600s\n--- want\n%.600s", path, i+1, line(g), line(w))
 	}
 }
 

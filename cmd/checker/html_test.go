@@ -471,3 +471,32 @@ func TestOutputFile(t *testing.T) {
 		t.Errorf("unwritable --output: exit %d stderr %q, want 2 before the walk", code, errb.String())
 	}
 }
+
+// TestLiveCheckHTML: a live check's page names each array's SSH address,
+// CIM server and OS version (showversion, read over the same SSH
+// connection) and the primary's system id (from the secondary's group
+// names).
+func TestLiveCheckHTML(t *testing.T) {
+	l := startLab(t, labOptions{})
+	var errb bytes.Buffer
+	code, page := runCmd(context.Background(), &errb, "check", "--config", l.config, "--target", "sim-a", "--target", "sim-b", "--format", "html")
+	if code != exitConforms {
+		t.Fatalf("exit %d, stderr %s", code, errb.String())
+	}
+	arrays := page[strings.Index(page, `<table class="arrays">`):]
+	arrays = arrays[:strings.Index(arrays, "</table>")]
+	for _, a := range l.sim.Arrays() {
+		row := arrays[strings.Index(arrays, `<td class="name">`+a.Name+`</td>`):]
+		if i := strings.Index(row[1:], `<td class="name">`); i > 0 {
+			row = row[:i+1]
+		}
+		for _, want := range []string{"SSH " + a.SSHAddress, a.CIMURL, "3.3.1 (MU5), patches None"} {
+			if !strings.Contains(row, want) {
+				t.Errorf("%s's row lacks %q:\n%s", a.Name, want, row)
+			}
+		}
+	}
+	if !strings.Contains(arrays, "<b>188150</b>") {
+		t.Errorf("sim-a's system id (the .r188150 of sim-b's groups) is missing:\n%s", arrays)
+	}
+}

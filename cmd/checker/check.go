@@ -111,6 +111,10 @@ func runCheck(e env, arrays []conformance.Input, info []htmlreport.Array, starte
 		m.Started, m.Finished = started, time.Now()
 		if len(arrays) == 2 && arrays[0].Output != nil && arrays[1].Output != nil {
 			systemIDs(m.Arrays, conformance.PairGroups(arrays[0].Output, arrays[1].Output), arrays[0].Output, arrays[1].Output)
+		} else {
+			for i := range m.Arrays {
+				m.Arrays[i].SystemIDSource = "showrcopy and showversion print no own id; checked with the other array of its pair, the secondary's group names (.r<id>) give the primary's"
+			}
 		}
 		render = func(w io.Writer) error { return htmlreport.WriteCheck(w, report, m) }
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/threepar/rcopy-exporter/conformance"
 	"github.com/threepar/rcopy-exporter/drill"
 	"github.com/threepar/rcopy-exporter/fakearray"
+	"github.com/threepar/rcopy-exporter/htmlreport"
 	"github.com/threepar/rcopy-exporter/source"
 )
 
@@ -67,10 +69,11 @@ func (d *simDriver) FinishTransitions(ctx context.Context) error {
 const holdTransitions = time.Hour
 
 func simulate(e env, inject []string, flags checkFlags) int {
-	table, code := loadTable(e, *flags.tableFile)
-	if table == nil {
+	tabs, code := loadTables(e, *flags.tableFile, *flags.strict)
+	if tabs.table == nil {
 		return code
 	}
+	table := tabs.table
 	sc := fakearray.DefaultScenario()
 	var names []string
 	for _, a := range sc.Arrays {
@@ -96,6 +99,12 @@ func simulate(e env, inject []string, flags checkFlags) int {
 			}
 		}
 	}
+	out := openOutput(e, *flags.output)
+	if out == nil {
+		return exitCouldNotRun
+	}
+	defer out.discard()
+	started := time.Now()
 	ctx, cancel := context.WithCancel(e.ctx)
 	defer cancel()
 	sim, err := fakearray.Start(ctx, sc, fakearray.Options{TransitionDelay: holdTransitions, Faults: faults})
@@ -144,19 +153,50 @@ func simulate(e env, inject []string, flags checkFlags) int {
 	if format != conformance.FormatJSON && drill.IsTerminal(e.stderr) {
 		opt.Progress = drill.TermProgress{W: e.stderr}
 	}
+	m := walkMeta(cfg, names[0], names[1], tabs)
+	m.Started, m.Faults = started, faults
+	if format == htmlreport.Format {
+		opt.BeforeChanges = func(*drill.Report) { readVersions(ctx, &m, primary, secondary) }
+	}
 	rep, err := drill.Run(ctx, d, opt)
 	if rep == nil {
 		fmt.Fprintf(e.stderr, "checker: simulate: %s\n", oneLine(err))
 		return exitCouldNotRun
 	}
-	return writeWalk(e, rep, format, err)
+	return writeWalk(e, out, rep, format, m, htmlreport.TitleSimulate, err)
+}
+
+// walkMeta describes the pair of a walk for the HTML report.
+func walkMeta(cfg *config.Config, primary, secondary string, t tables) htmlreport.Meta {
+	p, s := targetInfo(cfg, primary), targetInfo(cfg, secondary)
+	p.Side, s.Side = "natural primary", "natural secondary"
+	return meta([]htmlreport.Array{p, s}, t)
+}
+
+// readVersions reads showversion on both arrays of a walk; the walk calls
+// it once it has read the pair and found it fit, before the first change
+// (so an unreachable array fails the walk's own way, and the primary is
+// still up).
+func readVersions(ctx context.Context, m *htmlreport.Meta, primary, secondary source.Array) {
+	m.Arrays[0].Version = readVersion(ctx, primary)
+	m.Arrays[1].Version = readVersion(ctx, secondary)
 }
 
 // writeWalk writes a walk's report and returns the exit status: 0 when it
-// conforms, 1 when not, 2 when it could not run to its end.
-func writeWalk(e env, rep *drill.Report, format conformance.Format, runErr error) int {
-	if err := drill.Write(e.stdout, rep, format); err != nil {
-		fmt.Fprintf(e.stderr, "checker: writing the report: %v\n", err)
+// conforms, 1 when not, 2 when it could not run to its end. m describes
+// the run for the HTML report (title says what was walked).
+func writeWalk(e env, out *output, rep *drill.Report, format conformance.Format, m htmlreport.Meta, title string, runErr error) int {
+	render := func(w io.Writer) error { return drill.Write(w, rep, format) }
+	if format == htmlreport.Format {
+		m.Finished = time.Now()
+		names := make([][2]string, min(len(rep.Groups), len(rep.SecondaryGroups)))
+		for i := range names {
+			names[i] = [2]string{rep.Groups[i], rep.SecondaryGroups[i]}
+		}
+		setSystemIDs(m.Arrays, names)
+		render = func(w io.Writer) error { return htmlreport.WriteWalk(w, rep, m, title) }
+	}
+	if !out.write(render) {
 		return exitCouldNotRun
 	}
 	if runErr != nil {

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"os"
 	"slices"
 	"strings"
 
@@ -19,6 +18,7 @@ import (
 	"github.com/threepar/rcopy-exporter/expected"
 	"github.com/threepar/rcopy-exporter/htmlreport"
 	"github.com/threepar/rcopy-exporter/internal/atomicfile"
+	"github.com/threepar/rcopy-exporter/internal/safefile"
 	"github.com/threepar/rcopy-exporter/source"
 )
 
@@ -94,7 +94,7 @@ type tables struct {
 func loadTables(e env, path string, strict bool) (tables, int) {
 	t := tables{table: expected.Default(), info: htmlreport.Table{Strict: strict, UserFile: path}}
 	if path != "" {
-		data, err := os.ReadFile(path)
+		data, err := safefile.Read(path, safefile.MaxTable)
 		if err == nil {
 			t.table, err = expected.ParseUserTable(path, data)
 		}

@@ -2,12 +2,12 @@
 // against many simulated arrays (one in-process simulator serving them all
 // on 127.0.0.1) and probes every array once per interval, as Prometheus
 // would, for a fixed duration. It reports the exporter's CPU use, peak RSS,
-// probe latency percentiles and errors, then stops by itself.
+// probe latency percentiles and errors, then stops by itself. CPU and
+// memory are the exporter process's own (/proc), not the simulator's or the
+// load driver's, which run in this process.
 //
-// With -no-cache the exporter writes every answer anew (--probe.cache-size=0),
-// as when every array's output changes between two probes.
-//
-//	go run ./bench/scale [-arrays 500] [-interval 15s] [-duration 3m] [-groups 25 -volumes 4] [-no-cache]
+//	go run ./bench/scale [-arrays 500] [-interval 15s] [-duration 3m] [-groups 25 -volumes 4]
+//	go run ./bench/scale -arrays 50 -groups 300 -volumes 8 -interval 60s -duration 5m
 package main
 
 import (
@@ -31,7 +31,6 @@ type params struct {
 	arrays, groupsPerPair, volumes int
 	interval, duration             time.Duration
 	exporterBin                    string
-	noCache                        bool
 }
 
 func main() {
@@ -42,7 +41,6 @@ func main() {
 	flag.DurationVar(&p.interval, "interval", 15*time.Second, "probe interval per array (Prometheus' scrape_interval)")
 	flag.DurationVar(&p.duration, "duration", 3*time.Minute, "how long to probe (after one warm-up round)")
 	flag.StringVar(&p.exporterBin, "exporter", "", "exporter binary (default: go build ./cmd/exporter)")
-	flag.BoolVar(&p.noCache, "no-cache", false, "run the exporter with --probe.cache-size=0: every answer written anew")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -83,11 +81,7 @@ func run(ctx context.Context, p params) error {
 	if err != nil {
 		return err
 	}
-	var exporterArgs []string
-	if p.noCache {
-		exporterArgs = append(exporterArgs, "--probe.cache-size=0")
-	}
-	exp, err := harness.StartExporter(ctx, p.exporterBin, cfgFile, exporterArgs...)
+	exp, err := harness.StartExporter(ctx, p.exporterBin, cfgFile)
 	if err != nil {
 		return err
 	}
@@ -214,8 +208,8 @@ func run(ctx context.Context, p params) error {
 	st := harness.Summarize(took)
 	cpuShare := float64(cpu1-cpu0) / float64(wall)
 	fmt.Printf("machine: %s\n", harness.Machine())
-	fmt.Printf("setup: %d arrays x %d volumes (%d groups x %d), probed every %s for %s; simulator in this process, exporter pid %d (flags %q)\n",
-		len(arrays), p.groupsPerPair*p.volumes, p.groupsPerPair, p.volumes, p.interval, wall.Round(time.Second), exp.PID(), exporterArgs)
+	fmt.Printf("setup: %d arrays x %d volumes (%d groups x %d), probed every %s for %s; simulator in this process, exporter pid %d\n",
+		len(arrays), p.groupsPerPair*p.volumes, p.groupsPerPair, p.volumes, p.interval, wall.Round(time.Second), exp.PID())
 	fmt.Printf("simulator + load driver (this process) used %.1f%% of one core\n", 100*float64(self1-self0)/float64(wall))
 	fmt.Printf("warm-up round (first SSH connection to each array, 32 probes at a time): %s, peak RSS %s MiB (RSS after it %s MiB)\n",
 		warmTook.Round(time.Millisecond), harness.MiB(warmMem.HWM), harness.MiB(warmMem.RSS))

@@ -216,7 +216,7 @@ targets:
 	vols := p.groups * p.volumes
 	series := sampleLines(answer.Body)
 	exporterStats := harness.Summarize(methods[0].took)
-	fmt.Printf("machine: %s; load average at the start %s\n", harness.Machine(), loadBefore)
+	fmt.Printf("machine: %s (at the start: %s)\n", harness.Machine(p.exporterBin), loadBefore)
 	fmt.Printf("array: %d groups x %d volumes = %d volumes, showrcopy output %d bytes; /probe answer (OpenMetrics) %d bytes, %d gzipped, %d series (%.2f per volume)\n",
 		p.groups, p.volumes, vols, len(output), len(answer.Body), answer.WireBytes, series, float64(series)/float64(vols))
 	fmt.Printf("rounds: %d measured (+%d warm-up), the methods alternated (each first in turn); sshd %s as user %s (login shell /bin/sh), exporter pid %d\n\n",

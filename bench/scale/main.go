@@ -96,6 +96,7 @@ func run(ctx context.Context, p params) error {
 	// Each array on its own ticker, first probes spread evenly over the
 	// interval as Prometheus spreads its targets. The first round dials
 	// every array (SSH handshakes); the measurement is the rounds after it.
+	loadBefore := harness.LoadAverage()
 	start := time.Now()
 	measureStart := start.Add(p.interval)
 	runCtx, cancel := context.WithDeadline(ctx, measureStart.Add(p.duration))
@@ -197,7 +198,7 @@ func run(ctx context.Context, p params) error {
 	}
 	st := harness.Summarize(took)
 	cpuShare := float64(cpu1-cpu0) / float64(wall)
-	fmt.Printf("machine: %s\n", harness.Machine())
+	fmt.Printf("machine: %s (at the start: %s)\n", harness.Machine(p.exporterBin), loadBefore)
 	fmt.Printf("setup: %d arrays x %d volumes (%d groups x %d), probed every %s; simulator in this process, exporter pid %d\n",
 		len(arrays), p.groupsPerPair*p.volumes, p.groupsPerPair, p.volumes, p.interval, exp.PID())
 	fmt.Printf("first round (%d probes, every array dialled): exporter RSS after it %s MiB, peak %s MiB\n",

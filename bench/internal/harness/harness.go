@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"debug/buildinfo"
 	"errors"
 	"fmt"
 	"io"
@@ -364,8 +365,9 @@ func LoadAverage() string {
 	return strings.Join(f[:3], " ")
 }
 
-// Machine describes the machine for the reports: CPU model, cores, Go version.
-func Machine() string {
+// Machine describes the machine and the measured exporter binary for the
+// reports: CPU model, cores, the Go version the binary was built with, load.
+func Machine(exporterBin string) string {
 	model := "?"
 	if data, err := os.ReadFile("/proc/cpuinfo"); err == nil {
 		for _, l := range strings.Split(string(data), "\n") {
@@ -375,8 +377,11 @@ func Machine() string {
 			}
 		}
 	}
-	out, _ := exec.Command("go", "env", "GOVERSION").Output()
-	return fmt.Sprintf("%s, %d cores online, %s, load average %s", model, numCPU(), strings.TrimSpace(string(out)), LoadAverage())
+	goVersion := "?"
+	if bi, err := buildinfo.ReadFile(exporterBin); err == nil {
+		goVersion = bi.GoVersion
+	}
+	return fmt.Sprintf("%s, %d cores online; exporter built with %s; load average %s", model, numCPU(), goVersion, LoadAverage())
 }
 
 func numCPU() int {

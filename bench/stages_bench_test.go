@@ -107,7 +107,8 @@ func encode(b *testing.B, mfs []*dto.MetricFamily, format expfmt.Format, w *byte
 // stages, to show where the CPU goes: parse, judge (conformance.Judge),
 // collect (all of the collector's work, through a fresh registry's Gather:
 // parse, judge, series, the registry's checks), the two exposition
-// encodings Prometheus negotiates, gzip at promhttp's level, and serve:
+// encodings Prometheus negotiates, gzip (at promhttp's level, and at
+// BestSpeed for comparison), and serve:
 // everything /probe does but the SSH read and resolving the target (a
 // fresh registry served by promhttp.HandlerFor to Prometheus' Accept and
 // Accept-Encoding).
@@ -159,21 +160,32 @@ func BenchmarkProbeStages(b *testing.B) {
 	b.Run("encode-openmetrics", func(b *testing.B) {
 		cpuPerOp(b, volumes, func() { encode(b, mfs, expfmt.NewFormat(expfmt.TypeOpenMetrics), &w) })
 	})
-	b.Run("gzip", func(b *testing.B) {
-		b.SetBytes(int64(text.Len()))
-		zw := gzip.NewWriter(&w) // promhttp's level
-		cpuPerOp(b, volumes, func() {
-			w.Reset()
-			zw.Reset(&w)
-			if _, err := zw.Write(text.Bytes()); err != nil {
+	// promhttp compresses at gzip's default level; BestSpeed shows what
+	// that choice costs.
+	for _, level := range []int{gzip.DefaultCompression, gzip.BestSpeed} {
+		name := "gzip-default"
+		if level == gzip.BestSpeed {
+			name = "gzip-bestspeed"
+		}
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(int64(text.Len()))
+			zw, err := gzip.NewWriterLevel(&w, level)
+			if err != nil {
 				b.Fatal(err)
 			}
-			if err := zw.Close(); err != nil {
-				b.Fatal(err)
-			}
+			cpuPerOp(b, volumes, func() {
+				w.Reset()
+				zw.Reset(&w)
+				if _, err := zw.Write(text.Bytes()); err != nil {
+					b.Fatal(err)
+				}
+				if err := zw.Close(); err != nil {
+					b.Fatal(err)
+				}
+			})
+			b.ReportMetric(float64(w.Len()), "gz-bytes")
 		})
-		b.ReportMetric(float64(w.Len()), "gz-bytes")
-	})
+	}
 	b.Run("serve", func(b *testing.B) {
 		cpuPerOp(b, volumes, func() {
 			reg, c := registry(out)

@@ -24,18 +24,23 @@ import (
 	"github.com/threepar/rcopy-exporter/source"
 )
 
-// benchGroups is the array size of the stage benchmarks: 300 groups of 8
-// volumes (2400 volumes, a big array) by default. RCOPY_BENCH_GROUPS
-// changes it (e.g. 1250 for 10000 volumes); CI runs the default once.
-func benchGroups(b *testing.B) int {
-	if s := os.Getenv("RCOPY_BENCH_GROUPS"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 {
-			b.Fatalf("RCOPY_BENCH_GROUPS=%q: want a positive number", s)
-		}
-		return n
+// benchSize is the array size of the stage benchmarks: 300 groups of 8
+// volumes (2400 volumes, a big array) by default. RCOPY_BENCH_GROUPS and
+// RCOPY_BENCH_VOLUMES (per group) change it; CI runs the default once.
+func benchSize(b *testing.B) (groups, volumes int) {
+	return benchEnv(b, "RCOPY_BENCH_GROUPS", 300), benchEnv(b, "RCOPY_BENCH_VOLUMES", 8)
+}
+
+func benchEnv(b *testing.B, name string, def int) int {
+	s := os.Getenv(name)
+	if s == "" {
+		return def
 	}
-	return 300
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 {
+		b.Fatalf("%s=%q: want a positive number", name, s)
+	}
+	return n
 }
 
 // processCPU is the CPU time this process has used (user + system). On a
@@ -113,9 +118,9 @@ func encode(b *testing.B, mfs []*dto.MetricFamily, format expfmt.Format, w *byte
 // fresh registry served by promhttp.HandlerFor to Prometheus' Accept and
 // Accept-Encoding).
 func BenchmarkProbeStages(b *testing.B) {
-	groups := benchGroups(b)
-	volumes := groups * 8
-	out, err := harness.Showrcopy(groups, 8)
+	groups, perGroup := benchSize(b)
+	volumes := groups * perGroup
+	out, err := harness.Showrcopy(groups, perGroup)
 	if err != nil {
 		b.Fatal(err)
 	}

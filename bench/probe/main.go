@@ -80,7 +80,7 @@ func run(ctx context.Context, p params) error {
 	}
 	if os.Geteuid() != 0 {
 		return errors.New("needs root: it starts OpenSSH sshd on 127.0.0.1 serving a user of its own whose login shell is /bin/sh, " +
-			"which it creates with useradd and removes at the end (run it with sudo)")
+			"which it creates with useradd and removes at the end (run it as root)")
 	}
 	sshdPath, ok := testtool.Find("sshd")
 	if !ok {

@@ -1,10 +1,10 @@
 package collector
 
 import (
+	"cmp"
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -26,15 +26,17 @@ type timeValue struct {
 }
 
 // gauge sends one series. Label values come from the array and may be in
-// another encoding than UTF-8: they are sent with U+FFFD in place of the
-// invalid bytes, as a registry would refuse them otherwise.
+// another encoding than UTF-8: then (the only error NewConstMetric can
+// give here) they are sent with U+FFFD in place of the invalid bytes.
 func (e *emitter) gauge(d *prometheus.Desc, v float64, labels ...string) {
-	for i, l := range labels {
-		if !utf8.ValidString(l) {
+	m, err := prometheus.NewConstMetric(d, prometheus.GaugeValue, v, labels...)
+	if err != nil {
+		for i, l := range labels {
 			labels[i] = strings.ToValidUTF8(l, "\uFFFD")
 		}
+		m = prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
 	}
-	e.ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+	e.ch <- m
 }
 
 // stateSet sends one series per known word and one for the current word if
@@ -76,6 +78,12 @@ func (e *emitter) array(out *parser.Output) {
 }
 
 func (e *emitter) listings(ls []conformance.Listing, cimRead bool) {
+	// In the order the registry sorts series into (by group, then target,
+	// then volume), which makes its sort cheap for a big array.
+	ls = slices.Clone(ls)
+	slices.SortStableFunc(ls, func(a, b conformance.Listing) int {
+		return cmp.Or(strings.Compare(a.Group.Name, b.Group.Name), strings.Compare(a.Group.Target, b.Group.Target))
+	})
 	for _, l := range ls {
 		g := l.Group
 		gl := []string{g.Name, parser.NaturalGroup(g.Name), g.Target}
@@ -117,8 +125,10 @@ func (e *emitter) listings(ls []conformance.Listing, cimRead bool) {
 		if e.opts.GroupsOnly {
 			continue
 		}
-		for i := range l.Findings {
-			e.volume(gl, &l.Findings[i])
+		fs := slices.Clone(l.Findings)
+		slices.SortStableFunc(fs, func(a, b conformance.Finding) int { return strings.Compare(a.Volume, b.Volume) })
+		for i := range fs {
+			e.volume(gl, &fs[i])
 		}
 	}
 }

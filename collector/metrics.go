@@ -11,11 +11,12 @@ const Namespace = "threepar_rcopy"
 
 // The words of each state set and count: one series per word, plus one for
 // any other word the array prints (the CLI may know states beyond the
-// manual's).
+// manual's). In byte order: series are sent in the order the registry
+// sorts them into, which makes its sort cheap.
 var (
-	groupStatuses  = []string{"Started", "Stopped", "Backup"}
-	groupRoles     = []string{"Primary", "Secondary", "Primary-Rev", "Secondary-Rev"}
-	volumeStatuses = []string{"New", "Syncing", "Synced", "NotSynced", "Stale", "Stopped"}
+	groupStatuses  = []string{"Backup", "Started", "Stopped"}
+	groupRoles     = []string{"Primary", "Primary-Rev", "Secondary", "Secondary-Rev"}
+	volumeStatuses = []string{"New", "NotSynced", "Stale", "Stopped", "Synced", "Syncing"}
 )
 
 // Label names of a group listing and of a volume in one.

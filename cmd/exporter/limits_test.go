@@ -2,8 +2,10 @@ package main
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -190,4 +192,56 @@ func openFiles(t *testing.T) int {
 		t.Skipf("no /proc/self/fd: %v", err)
 	}
 	return len(entries)
+}
+
+func TestAcceptsGzip(t *testing.T) {
+	for header, want := range map[string]bool{
+		"gzip": true, "gzip, deflate": true, "deflate, GZIP;q=0.5": true, "*": true, "br;q=1, *;q=0.1": true,
+		"": false, "identity": false, "gzip;q=0": false, "gzip; q=0.0": false, "deflate, br": false,
+	} {
+		if got := acceptsGzip(header); got != want {
+			t.Errorf("acceptsGzip(%q) = %t, want %t", header, got, want)
+		}
+	}
+}
+
+// The answer is gzipped (at BestSpeed) for a client that accepts gzip, in
+// every format promhttp negotiates, and plain for one that does not.
+func TestProbeAnswerCompression(t *testing.T) {
+	te := newTestExporter(t, nil)
+	for _, c := range []struct{ accept, encoding, wantType string }{
+		{"application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5", "gzip", "application/openmetrics-text"},
+		{"", "gzip", "text/plain"},
+		{"application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited", "gzip", "application/vnd.google.protobuf"},
+		{"", "", "text/plain"},
+		{"", "gzip;q=0", "text/plain"},
+	} {
+		req, _ := http.NewRequest(http.MethodGet, te.srv.URL+"/probe?target=array-a", nil)
+		if c.accept != "" {
+			req.Header.Set("Accept", c.accept)
+		}
+		req.Header.Set("Accept-Encoding", c.encoding) // set, so that the client does not add gzip itself
+		resp, err := http.DefaultTransport.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		gzipped := resp.Header.Get("Content-Encoding") == "gzip"
+		if want := acceptsGzip(c.encoding); gzipped != want {
+			t.Errorf("Accept-Encoding %q: gzipped %t, want %t", c.encoding, gzipped, want)
+		}
+		if gzipped {
+			zr, err := gzip.NewReader(bytes.NewReader(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if body, err = io.ReadAll(zr); err != nil {
+				t.Fatalf("Accept-Encoding %q: bad gzip stream: %v", c.encoding, err)
+			}
+		}
+		if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, c.wantType) || !bytes.Contains(body, []byte("threepar_rcopy_up")) {
+			t.Errorf("Accept %q, Accept-Encoding %q: Content-Type %q, body %d bytes without threepar_rcopy_up", c.accept, c.encoding, ct, len(body))
+		}
+	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"compress/gzip"
 	"context"
 	"fmt"
 	"log/slog"
@@ -10,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -180,14 +182,75 @@ func (e *exporter) probe(w http.ResponseWriter, r *http.Request, st *state, pt p
 	})
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(c)
-	promhttp.HandlerFor(registry, promhttp.HandlerOpts{
-		ErrorHandling:     promhttp.ContinueOnError,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelError),
-		EnableOpenMetrics: true,
-	}).ServeHTTP(w, r)
+	h := promhttp.HandlerFor(registry, promhttp.HandlerOpts{
+		ErrorHandling:      promhttp.ContinueOnError,
+		ErrorLog:           slog.NewLogLogger(logger.Handler(), slog.LevelError),
+		EnableOpenMetrics:  true,
+		DisableCompression: true, // gzipped below, at BestSpeed
+	})
+	gzipFast(h).ServeHTTP(w, r)
 	if c.Up() {
 		e.probes.WithLabelValues("success").Inc()
 	} else {
 		e.probes.WithLabelValues("failure").Inc()
 	}
+}
+
+// gzipWriters are reused across probes: a gzip.Writer carries about 800 KB
+// of compressor state.
+var gzipWriters = sync.Pool{New: func() any {
+	zw, _ := gzip.NewWriterLevel(nil, gzip.BestSpeed)
+	return zw
+}}
+
+// gzipFast compresses the answer at gzip.BestSpeed when the client accepts
+// gzip (Prometheus does). promhttp compresses at gzip's default level and
+// offers no other; for the answers of big arrays that default was the
+// largest single cost of a probe (docs/benchmarks.md: 14 ms against 3 ms at
+// 2400 volumes), for answers about 10% larger.
+func gzipFast(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Add("Vary", "Accept-Encoding")
+		if !acceptsGzip(r.Header.Get("Accept-Encoding")) {
+			h.ServeHTTP(w, r)
+			return
+		}
+		zw := gzipWriters.Get().(*gzip.Writer)
+		defer gzipWriters.Put(zw)
+		zw.Reset(w)
+		w.Header().Set("Content-Encoding", "gzip")
+		h.ServeHTTP(gzipResponse{ResponseWriter: w, w: zw}, r)
+		_ = zw.Close()
+	})
+}
+
+// gzipResponse sends what the handler writes through the gzip writer.
+type gzipResponse struct {
+	http.ResponseWriter
+	w *gzip.Writer
+}
+
+func (g gzipResponse) Write(b []byte) (int, error) { return g.w.Write(b) }
+
+// Unwrap lets http.ResponseController reach the connection.
+func (g gzipResponse) Unwrap() http.ResponseWriter { return g.ResponseWriter }
+
+// acceptsGzip reports whether an Accept-Encoding header allows gzip: it
+// names gzip or * without q=0.
+func acceptsGzip(header string) bool {
+	for _, part := range strings.Split(header, ",") {
+		coding, params, _ := strings.Cut(part, ";")
+		coding = strings.ToLower(strings.TrimSpace(coding))
+		if coding != "gzip" && coding != "*" {
+			continue
+		}
+		q := strings.ReplaceAll(strings.ToLower(params), " ", "")
+		if q, ok := strings.CutPrefix(q, "q="); ok {
+			if v, err := strconv.ParseFloat(q, 64); err == nil && v == 0 {
+				continue
+			}
+		}
+		return true
+	}
+	return false
 }

@@ -213,7 +213,7 @@ func TestCheckReportsSkippedRows(t *testing.T) {
 	if code != exitConforms || !strings.Contains(stdout, `"verdict": "no_observation"`) {
 		t.Errorf("exit %d:\n%s", code, stdout)
 	}
-	if want := path + ":7: warning: link row left out"; !strings.HasPrefix(stderr, want) || strings.Count(stderr, "\n") != 1 {
+	if want := "checker: " + path + ":7: warning: link row left out"; !strings.HasPrefix(stderr, want) || strings.Count(stderr, "\n") != 1 {
 		t.Errorf("stderr %q, want one line starting %q", stderr, want)
 	}
 }

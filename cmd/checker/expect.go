@@ -80,7 +80,7 @@ func loadTable(e env, path string) (*expected.Table, int) {
 	}
 	t, err := expected.LoadTable(path)
 	if err != nil {
-		fmt.Fprintln(e.stderr, oneLine(err))
+		fmt.Fprintf(e.stderr, "checker: %s\n", oneLine(err))
 		return nil, exitCouldNotRun
 	}
 	return t, exitConforms

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/alecthomas/kingpin/v2"
@@ -80,25 +79,15 @@ func simulate(e env, inject []string, flags checkFlags) int {
 		fmt.Fprintln(e.stderr, "checker: simulate: the built-in scenario has fewer than two arrays")
 		return exitCouldNotRun
 	}
-	var faults []string
 	for _, spec := range inject {
-		array, fault, scoped := strings.Cut(spec, ":")
-		if !scoped || !containsString(names, array) {
-			array, fault = "", spec // "slow:2s" is a fault, not ARRAY:FAULT
-		}
-		if _, err := fakearray.ParseFault(fault); err != nil {
-			fmt.Fprintf(e.stderr, "checker: simulate: --inject %q: %v (known faults: %s)\n", spec, err, strings.Join(fakearray.Faults, ", "))
+		if _, err := fakearray.ParseInjection(spec, names); err != nil {
+			fmt.Fprintf(e.stderr, "checker: simulate: --inject %q: %v\n", spec, err)
 			return exitCouldNotRun
-		}
-		for _, a := range names {
-			if array == "" || array == a {
-				faults = append(faults, a+":"+fault)
-			}
 		}
 	}
 	ctx, cancel := context.WithCancel(e.ctx)
 	defer cancel()
-	sim, err := fakearray.Start(ctx, sc, fakearray.Options{TransitionDelay: holdTransitions, Faults: faults})
+	sim, err := fakearray.Start(ctx, sc, fakearray.Options{TransitionDelay: holdTransitions, Faults: inject})
 	if err != nil {
 		fmt.Fprintf(e.stderr, "checker: simulate: starting the simulated pair: %v\n", oneLine(err))
 		return exitCouldNotRun
@@ -171,13 +160,4 @@ func writeWalk(e env, rep *drill.Report, format conformance.Format, runErr error
 		return exitNonConform
 	}
 	return exitConforms
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

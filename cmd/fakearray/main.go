@@ -43,7 +43,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, started f
 	timeScale := app.Flag("time-scale", "Factor on the arrays' documented durations, such as the links' heartbeat and target timeouts (default: the scenario's, built-in 0.1).").Float64()
 	sshListen := app.Flag("ssh.listen-address", "SSH listen address; the Nth flag serves the Nth array (default: the scenario's, else 127.0.0.1:0).").PlaceHolder("ADDR").Strings()
 	cimListen := app.Flag("cim.listen-address", "CIM-XML listen address; the Nth flag serves the Nth array.").PlaceHolder("ADDR").Strings()
-	inject := app.Flag("inject", "Inject a fault at start, as ARRAY:FAULT (repeatable). Faults: "+strings.Join(fakearray.Faults, ", ")+".").PlaceHolder("ARRAY:FAULT").Strings()
+	inject := app.Flag("inject", "Inject a fault at start: FAULT (every array) or ARRAY:FAULT; repeatable. Faults: "+strings.Join(fakearray.Faults, ", ")+".").PlaceHolder("FAULT").Strings()
 	delay := app.Flag("transition-delay", "How long failover, recover, restore and resyncs take (default: the scenario's, built-in 2s).").Duration()
 	logConfig := &promslog.Config{Writer: stderr}
 	promslogflag.AddFlags(app, logConfig)

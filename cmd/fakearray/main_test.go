@@ -37,6 +37,27 @@ func TestRunServesUntilCancelled(t *testing.T) {
 	}
 }
 
+// --inject FAULT, without an array, injects the fault on every array (as
+// checker simulate --inject does: one parser, fakearray.ParseInjection).
+func TestRunInjectsOnEveryArray(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout, stderr bytes.Buffer
+	done := make(chan int)
+	var sim *fakearray.Sim
+	go func() {
+		done <- run(ctx, []string{"--inject", "cim-error", "--inject", "sim-a:slow:1s", "--log.level", "warn"},
+			&stdout, &stderr, func(s *fakearray.Sim) { sim = s; cancel() })
+	}()
+	if code := <-done; code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	for array, want := range map[string]string{"sim-a": "cim-error slow:1s", "sim-b": "cim-error"} {
+		if got := strings.Join(sim.FaultsOf(array), " "); got != want {
+			t.Errorf("%s: faults %q, want %q", array, got, want)
+		}
+	}
+}
+
 // --scenario sld runs the built-in Synchronous Long Distance trio.
 func TestRunSLDScenario(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
@@ -69,7 +90,9 @@ func TestRunRefusesBadInput(t *testing.T) {
 	}{
 		{[]string{"--config", bad}, "sim.yml:3: unknown key \"sistem_id\""},
 		{[]string{"--inject", "sim-a:bogus"}, `unknown fault "bogus"`},
-		{[]string{"--inject", "nope:hang"}, `no array "nope"`},
+		{[]string{"--inject", "nope:hang"}, `--inject "nope:hang": unknown array "nope" (arrays: sim-a, sim-b)`},
+		{[]string{"--inject", "hang:2s"}, `fault "hang:2s": hang takes no argument`},
+		{[]string{"--inject", "bogus"}, `--inject "bogus": unknown fault "bogus"`},
 		{[]string{"--ssh.listen-address", "127.0.0.1:0", "--ssh.listen-address", "127.0.0.1:0", "--ssh.listen-address", "127.0.0.1:0"}, "more listen addresses than arrays"},
 		{[]string{"--no-such-flag"}, "unknown long flag"},
 		{[]string{"--scenario", "triangle"}, "enum value must be one of pair,sld"},

@@ -140,11 +140,11 @@ func TestCheckPairRoles(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			code, out, errOut := runChecker(t, "check", "--showrcopy", c.a, "--showrcopy", c.b)
+			code, out, errOut := runChecker(t, "check", "--showrcopy", c.a, "--showrcopy", c.b, "--format", "json")
 			if code != c.code || errOut != "" {
 				t.Errorf("exit %d stderr %q, want %d\n%s", code, errOut, c.code, out)
 			}
-			if !strings.Contains(out, c.verdict) {
+			if !strings.Contains(out, `"reason": "`+c.verdict) {
 				t.Errorf("report lacks %q:\n%s", c.verdict, out)
 			}
 		})

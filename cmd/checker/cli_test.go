@@ -5,6 +5,9 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"unicode/utf8"
+
+	"github.com/threepar/rcopy-exporter/internal/texttable"
 )
 
 // TestUsage: --help, -h and help print the usage once on stdout and exit 0;
@@ -98,5 +101,31 @@ func TestSimulateInjectScopes(t *testing.T) {
 	}
 	if !failing["sim-b"] || failing["sim-a"] {
 		t.Errorf("sim-b:cim-copy-state-mismatch: mismatches on %v, want sim-b only", failing)
+	}
+}
+
+// TestTextReportsFitWidth: the text reports a person reads in a terminal
+// or a CI log have no line wider than texttable.Width columns: a walk with
+// split brain (long reasons, many failing steps) and checks of a pair with
+// CIM, with a pair inconsistency and with long rows lists.
+func TestTextReportsFitWidth(t *testing.T) {
+	runs := [][]string{
+		{"simulate", "--inject", "split-brain"},
+		{"simulate", "--inject", "sim-b:no-role-reversal"},
+		{"check", "--showrcopy", td + "array-a.txt", "--showrcopy", td + "array-b.txt", "--cim", td + "array-a-cim.yaml", "--cim", td + "array-b-cim.json"},
+		{"check", "--showrcopy", td + "array-b.txt", "--showrcopy", td + "failover-b.txt", "--cim", "", "--cim", td + "failover-b-cim.yaml"},
+		{"check", "--showrcopy", td + "sld-c.txt", "--strict"},
+	}
+	for _, args := range runs {
+		var errb bytes.Buffer
+		code, out := runCmd(context.Background(), &errb, args...)
+		if code == exitCouldNotRun || out == "" {
+			t.Fatalf("checker %s: exit %d, stderr %s", strings.Join(args, " "), code, errb.String())
+		}
+		for i, l := range strings.Split(out, "\n") {
+			if n := utf8.RuneCountInString(l); n > texttable.Width {
+				t.Errorf("checker %s: line %d has %d columns: %q", strings.Join(args, " "), i+1, n, l)
+			}
+		}
 	}
 }

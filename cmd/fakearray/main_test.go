@@ -104,3 +104,69 @@ func TestRunRefusesBadInput(t *testing.T) {
 		}
 	}
 }
+
+// TestMain keeps the tests' host keys out of the user's state directory.
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "fakearray-state-")
+	if err != nil {
+		panic(err)
+	}
+	os.Setenv("XDG_STATE_HOME", dir)
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// runOnce starts fakearray with args, stops it at once and returns the
+// simulation's arrays and what it printed.
+func runOnce(t *testing.T, args ...string) ([]fakearray.ArrayInfo, string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout, stderr bytes.Buffer
+	var arrays []fakearray.ArrayInfo
+	code := run(ctx, append(args, "--log.level", "warn"), &stdout, &stderr, func(s *fakearray.Sim) { arrays = s.Arrays(); cancel() })
+	cancel()
+	if code != 0 {
+		t.Fatalf("fakearray %v: exit %d: %s", args, code, stderr.String())
+	}
+	return arrays, stdout.String()
+}
+
+// The arrays' host keys persist by default in the XDG state directory, so
+// a restarted simulator presents the keys known_hosts holds; --host-key-dir
+// moves them, and an empty one keeps them in memory (new at every start).
+func TestHostKeysPersist(t *testing.T) {
+	state := t.TempDir()
+	t.Setenv("XDG_STATE_HOME", state)
+	first, out := runOnce(t)
+	second, _ := runOnce(t)
+	keyDir := filepath.Join(state, "rcopy-fakearray", "host-keys")
+	if !strings.Contains(out, "host keys: "+keyDir) {
+		t.Errorf("fakearray does not say where the host keys are:\n%s", out)
+	}
+	for i, a := range first {
+		if _, err := os.Stat(filepath.Join(keyDir, a.Name+".key")); err != nil {
+			t.Errorf("%s: %v", a.Name, err)
+		}
+		if !bytes.Equal(a.HostKey.Marshal(), second[i].HostKey.Marshal()) {
+			t.Errorf("%s: another host key after a restart", a.Name)
+		}
+	}
+	if first[0].HostKey == nil || bytes.Equal(first[0].HostKey.Marshal(), first[1].HostKey.Marshal()) {
+		t.Errorf("sim-a and sim-b share a host key")
+	}
+
+	elsewhere := t.TempDir()
+	moved, _ := runOnce(t, "--host-key-dir", elsewhere)
+	if _, err := os.Stat(filepath.Join(elsewhere, "sim-a.key")); err != nil || bytes.Equal(moved[0].HostKey.Marshal(), first[0].HostKey.Marshal()) {
+		t.Errorf("--host-key-dir %s: %v, same key as the default directory: %v", elsewhere, err, bytes.Equal(moved[0].HostKey.Marshal(), first[0].HostKey.Marshal()))
+	}
+	memory, out := runOnce(t, "--host-key-dir=")
+	again, _ := runOnce(t, "--host-key-dir=")
+	if bytes.Equal(memory[0].HostKey.Marshal(), again[0].HostKey.Marshal()) || bytes.Equal(memory[0].HostKey.Marshal(), first[0].HostKey.Marshal()) {
+		t.Error("--host-key-dir= still reuses a key")
+	}
+	if strings.Contains(out, "host keys:") {
+		t.Errorf("keys in memory, yet fakearray names a directory:\n%s", out)
+	}
+}

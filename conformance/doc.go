@@ -16,7 +16,10 @@
 //
 // A group with two targets (Synchronous Long Distance) is two listings;
 // each CIM instance of a volume is judged against the listing whose target
-// it names (its peer system), never "conformant if any instance fits".
+// it names (its peer system: the target's name, or the WWN an FC target
+// prints), or that the others exclude (the one listing whose target prints
+// no WWN, beside FC targets with other WWNs), never "conformant if any
+// instance fits".
 //
 // PairFindings applies the pair rule to two arrays: groups are paired by
 // their volume pairs (local and remote names and ids), falling back to the

@@ -200,9 +200,14 @@ func (ix legIndex) of(listing int, volume string) *leg {
 // attribute puts every CIM instance on the listing it is for: the one whose
 // target the instance names (its Target, or its Peer matching the target's
 // name or the WWN an FC target prints in its Options), or, when the volume
-// is listed for one target only, that one. An instance of a volume listed
-// for several targets that names none of them is put on none: which leg it
-// describes cannot be told, and guessing could hide a fault.
+// is listed for one target only, that one. An instance whose Peer names
+// none of the listings' targets belongs to the one listing whose target is
+// not known to be another system, when every other listing's target prints
+// a WWN (an FC target) that is not the peer: a Synchronous Long Distance
+// leg to an IP target, which prints no WWN, beside an FC leg (sample S6).
+// That is a deduction, not a guess. An instance left with several possible
+// listings is put on none: which leg it describes cannot be told, and
+// guessing could hide a fault.
 func attribute(in Input, ls []Listing) legIndex {
 	ix := legIndex{}
 	if in.CIM == nil {
@@ -247,6 +252,9 @@ func attribute(in Input, ls []Listing) legIndex {
 			}
 		case len(cands) == 1 && o.Target == "":
 			get(cands[0], o.Volume).instances = append(get(cands[0], o.Volume).instances, o)
+		case o.Target == "" && o.Peer != "" && len(unidentified(in.Output, ls, cands)) == 1:
+			li := unidentified(in.Output, ls, cands)[0]
+			get(li, o.Volume).instances = append(get(li, o.Volume).instances, o)
 		default:
 			peer := o.Target
 			if peer == "" {
@@ -262,6 +270,29 @@ func attribute(in Input, ls []Listing) legIndex {
 		}
 	}
 	return ix
+}
+
+// unidentified returns the listings among cands whose target does not
+// print a WWN: which system it is cannot be told from the output.
+func unidentified(out *parser.Output, ls []Listing, cands []int) []int {
+	var u []int
+	for _, li := range cands {
+		if targetWWN(out, ls[li].Group.Target) == "" {
+			u = append(u, li)
+		}
+	}
+	return u
+}
+
+// targetWWN is the WWN a target prints in its Options (FC targets), "" for
+// none ("-" or empty: IP targets).
+func targetWWN(out *parser.Output, target string) string {
+	for _, t := range out.Targets {
+		if t.Name == target && t.Options != "" && t.Options != "-" {
+			return t.Options
+		}
+	}
+	return ""
 }
 
 // names reports whether the instance says it is for the named target.

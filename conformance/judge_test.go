@@ -255,6 +255,43 @@ func TestPeerWWNOfAnFCTarget(t *testing.T) {
 	}
 }
 
+// TestPeerByElimination: sample S6 as printed, SystemA an FC target with
+// its WWN, SystemC an IP target without one. An instance whose peer is not
+// SystemA's WWN can only be the leg to SystemC; one naming SystemA's WWN is
+// SystemA's. With both targets IP (no WWN printed) nothing can be told.
+func TestPeerByElimination(t *testing.T) {
+	sld := ObservedTriple{Triple: triple(expected.CopyInitialized, expected.SyncInitialized, expected.ProgressDormant, false)}
+	broken := ObservedTriple{Triple: triple(expected.CopyBroken, expected.SyncBroken, expected.ProgressCompleted, false)}
+	obs := []Observed{{Volume: "testvv.0", Peer: "2FF70002AC00002F", ObservedTriple: sld}, {Volume: "testvv.0", Peer: "2FF70002AC000060", ObservedTriple: broken}}
+	legs := func(out *parser.Output, obs []Observed) []string {
+		var got []string
+		for _, f := range Evaluate([]Input{{Name: "b", Output: out, CIM: obs}}, Options{}).Findings {
+			got = append(got, f.Target+"="+string(f.Verdict)+":"+f.Matched)
+		}
+		return got
+	}
+	fc := sldSecondary()
+	fc.Targets[0].Type, fc.Targets[0].Options = "FC", "2FF70002AC000060"
+	fc.Targets[1].Options = "-"
+	if got, want := legs(fc, obs), []string{"SystemA=match:T110-1", "SystemC=match:SLD-backup"}; !slices.Equal(got, want) {
+		t.Errorf("FC and IP target: %v, want %v", got, want)
+	}
+	// The IP leg's instance carries the FC leg's triple: a mismatch there,
+	// not hidden by the FC leg's own instance.
+	swapped := []Observed{{Volume: "testvv.0", Peer: "2FF70002AC00002F", ObservedTriple: broken}, {Volume: "testvv.0", Peer: "2FF70002AC000060", ObservedTriple: broken}}
+	if got, want := legs(fc, swapped), []string{"SystemA=match:T110-1", "SystemC=mismatch:"}; !slices.Equal(got, want) {
+		t.Errorf("wrong triple on the IP leg: %v, want %v", got, want)
+	}
+	// Explicit targets (a saved observation) are never deduced.
+	named := []Observed{{Volume: "testvv.0", Target: "SystemX", ObservedTriple: sld}, {Volume: "testvv.0", Peer: "2FF70002AC000060", ObservedTriple: broken}}
+	if got, want := legs(fc, named), []string{"SystemA=match:T110-1", "SystemC=no_observation:"}; !slices.Equal(got, want) {
+		t.Errorf("an explicit target that names no listing: %v, want %v", got, want)
+	}
+	if got, want := legs(sldSecondary(), obs), []string{"SystemA=no_observation:", "SystemC=no_observation:"}; !slices.Equal(got, want) {
+		t.Errorf("two IP targets: %v, want %v", got, want)
+	}
+}
+
 func TestOnlyTheStepsRows(t *testing.T) {
 	out := output([]string{"B=ready"}, group("g", "B", "Started", "Primary", vol("v1", 1, "v1", 11, "Synced")))
 	obs := []Observed{{Volume: "v1", ObservedTriple: ObservedTriple{Triple: synced}}}

@@ -4,7 +4,18 @@
 // recover (and the branch where it fails), restore (likewise), back to
 // normal. One definition of the steps and of the table rows each must show
 // (Sequence) serves both `checker simulate` (the built-in simulated pair,
-// failure branches included) and `checker drill` (a lab pair, MainPath).
+// failure branches and simulated steps included) and `checker drill` (a lab
+// pair, MainPath). The simulated walk starts in normal operation (Table 109:
+// a group never started, its initial sync, volumes NotSynced and Stale,
+// stop and start) so that between it and the Synchronous Long Distance walk
+// (SLDSequence: three arrays, each listing judged against its own leg's
+// rows) every row of the tables is shown.
+//
+// The rows follow the link, as the reference's link-aware rules do: while
+// the old primary is away the failed-over secondary shows FailedOver
+// (T110-3); once it is back, before recover, Broken (T110-3b) beside the
+// old primary's T110-4; a recover that fails with the links down gives
+// T110-8 and T110-10.
 //
 // At every step the arrays the step reads are checked with package
 // conformance (each volume's role and sync status, the CIM triple against

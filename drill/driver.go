@@ -14,7 +14,8 @@ import (
 type Driver interface {
 	// Observe reads one array as it is now: its showrcopy output and, when
 	// CIM is configured, the CIM instances (CIM nil when not read).
-	// An error means the array could not be read.
+	// An error means the array could not be read. Side Third is asked for
+	// only when the walk has a third array (Options.ThirdName).
 	Observe(ctx context.Context, side Side) (conformance.Input, error)
 	// Command runs one CLI command (a change) on one array.
 	Command(ctx context.Context, side Side, command string) error
@@ -39,4 +40,12 @@ type FaultInjector interface {
 // polling for it.
 type TransitionHolder interface {
 	FinishTransitions(ctx context.Context) error
+}
+
+// VolumeStatusSetter is a Driver that can put a volume into a status real
+// arrays reach only by accident (the simulator): NotSynced, Stale. group
+// and volume are named as the natural primary names them. Degrade steps
+// run only on such a driver.
+type VolumeStatusSetter interface {
+	SetVolumeStatus(ctx context.Context, group, volume, status string) error
 }

@@ -11,7 +11,7 @@ import (
 func TestTermProgress(t *testing.T) {
 	var b bytes.Buffer
 	p := TermProgress{W: &b}
-	s := Sequence()[3]
+	s := MainPath()[3]
 	p.StepStarted(3, 14, s)
 	p.Waiting(3, 14, s, 2500*time.Millisecond, "sim-b Primary-Rev/Stopped target failed")
 	p.StepDone(3, 14, StepResult{Step: s, Observed: true, Conformant: true, Elapsed: 3 * time.Second})

@@ -8,27 +8,35 @@ import (
 	"github.com/threepar/rcopy-exporter/source"
 )
 
-// Pair is a Driver over two arrays read and commanded as a person would
-// (source.Array: CLI over SSH, CIM through the CIM client). Isolate and
+// Pair is a Driver over two arrays (and the third of a Synchronous Long
+// Distance trio) read and commanded as a person would (source.Array: CLI
+// over SSH, CIM through the CIM client). Isolate and
 // Reconnect, which software cannot do on a real pair, are delegated to the
 // given functions (which may ask the operator, run a command, or power a
 // simulated array).
 type Pair struct {
 	Primary, Secondary source.Array
+	Third              source.Array // zero when the walk has no third array
 	IsolateFunc        func(ctx context.Context) error
 	ReconnectFunc      func(ctx context.Context) error
 }
 
 func (p *Pair) array(side Side) source.Array {
-	if side == Primary {
+	switch side {
+	case Primary:
 		return p.Primary
+	case Secondary:
+		return p.Secondary
 	}
-	return p.Secondary
+	return p.Third
 }
 
 // Observe implements Driver. Errors are *source.Error.
 func (p *Pair) Observe(ctx context.Context, side Side) (conformance.Input, error) {
 	a := p.array(side)
+	if a.CLI == nil {
+		return conformance.Input{}, fmt.Errorf("no %s array", side)
+	}
 	r, err := a.Read(ctx)
 	if err != nil {
 		return conformance.Input{}, err

@@ -33,6 +33,8 @@ type reportJSON struct {
 	Secondary       string         `json:"secondary"`
 	Groups          []string       `json:"groups"`
 	SecondaryGroups []string       `json:"secondary_groups"`
+	Third           string         `json:"third,omitempty"`
+	ThirdGroups     []string       `json:"third_groups,omitempty"`
 	FirstFailure    *Failure       `json:"first_failure"`
 	Stopped         string         `json:"stopped,omitempty"`
 	Recovery        []RecoveryStep `json:"recovery,omitempty"`
@@ -54,12 +56,13 @@ type stepJSON struct {
 
 // MarshalJSON writes the walk as the check report extended with steps:
 // {"conformant", "primary", "secondary", "groups", "secondary_groups",
-// "first_failure", "stopped"?, "recovery"?, "steps": [{"name", "title",
+// "third"?, "third_groups"? (a trio), "first_failure", "stopped"?,
+// "recovery"?, "steps": [{"name", "title",
 // "action", "rows", "observed", "outcome"?, "conformant", "note"?, "elapsed_seconds",
 // "findings": [check findings]}]}.
 func (r *Report) MarshalJSON() ([]byte, error) {
 	out := reportJSON{Conformant: r.Conformant, Primary: r.Primary, Secondary: r.Secondary,
-		Groups: nonNil(r.Groups), SecondaryGroups: nonNil(r.SecondaryGroups), Stopped: r.Stopped,
+		Groups: nonNil(r.Groups), SecondaryGroups: nonNil(r.SecondaryGroups), Third: r.Third, ThirdGroups: r.ThirdGroups, Stopped: r.Stopped,
 		Recovery: r.Recovery(), Steps: []stepJSON{}}
 	if f, ok := r.FirstFailure(); ok {
 		out.FirstFailure = &f
@@ -76,7 +79,7 @@ func (r *Report) MarshalJSON() ([]byte, error) {
 			return nil, err
 		}
 		action := s.Action.String()
-		if c := s.Action.Command(r.SecondaryGroups); c != "" {
+		if c := r.command(s.Action); c != "" {
 			action = c
 		}
 		out.Steps = append(out.Steps, stepJSON{Name: s.Name, Title: s.Title, Action: action, Rows: nonNil(s.AllRows()),
@@ -119,10 +122,16 @@ func WriteText(w io.Writer, r *Report) error {
 	para := func(first, indent, text string) {
 		_ = texttable.Paragraph(w, texttable.Width, first, indent, parser.Printable(text))
 	}
-	para("", "  ", fmt.Sprintf("Disaster-recovery walk: %s (natural primary) -> %s (natural secondary); groups %s",
-		r.Primary, r.Secondary, strings.Join(r.Groups, ", ")))
+	third := ""
+	head := []string{"#", "STEP", "EXPECTED ROWS", strings.ToUpper(r.Primary), strings.ToUpper(r.Secondary)}
+	if r.Third != "" {
+		third = ", " + r.Third + " (periodic secondary, Synchronous Long Distance)"
+		head = append(head, strings.ToUpper(r.Third))
+	}
+	para("", "  ", fmt.Sprintf("Disaster-recovery walk: %s (natural primary) -> %s (natural secondary)%s; groups %s",
+		r.Primary, r.Secondary, third, strings.Join(r.Groups, ", ")))
 	fmt.Fprintln(w)
-	rows := [][]string{{"#", "STEP", "EXPECTED ROWS", strings.ToUpper(r.Primary), strings.ToUpper(r.Secondary), "PAIR", "RESULT"}}
+	rows := [][]string{append(head, "PAIR", "RESULT")}
 	for i, s := range r.Steps {
 		result := "PASS"
 		switch {
@@ -131,8 +140,12 @@ func WriteText(w io.Writer, r *Report) error {
 		case !s.Observed:
 			result = "not observed"
 		}
-		rows = append(rows, []string{strconv.Itoa(i + 1), s.Name, rowsCell(s), arrayCell(s, r.Primary, Primary, r.Strict),
-			arrayCell(s, r.Secondary, Secondary, r.Strict), pairCell(s, r.Strict), result})
+		row := []string{strconv.Itoa(i + 1), s.Name, rowsCell(s), arrayCell(s, r.Primary, Primary, r.Strict),
+			arrayCell(s, r.Secondary, Secondary, r.Strict)}
+		if r.Third != "" {
+			row = append(row, arrayCell(s, r.Third, Third, r.Strict))
+		}
+		rows = append(rows, append(row, pairCell(s, r.Strict), result))
 	}
 	if err := writeTable(w, rows); err != nil {
 		return err
@@ -161,6 +174,7 @@ func WriteText(w io.Writer, r *Report) error {
 			}
 		}
 	}
+	writeRowsShown(w, r)
 	fmt.Fprintln(w)
 	if f, ok := r.FirstFailure(); ok {
 		where := f.Array
@@ -196,14 +210,49 @@ func WriteText(w io.Writer, r *Report) error {
 
 func rowsCell(s StepResult) string {
 	var parts []string
-	if len(s.PrimaryRows) > 0 {
-		parts = append(parts, "P:"+strings.Join(s.PrimaryRows, "|"))
-	}
-	if len(s.SecondaryRows) > 0 {
-		parts = append(parts, "S:"+strings.Join(s.SecondaryRows, "|"))
+	for _, side := range []Side{Primary, Secondary, Third} {
+		if rows := s.Rows(side); len(rows) > 0 {
+			parts = append(parts, strings.ToUpper(side.String()[:1])+":"+strings.Join(rows, "|"))
+		}
 	}
 	return strings.Join(parts, " ")
 }
+
+// writeRowsShown lists, per table row, the steps at which some volume
+// matched it (its CIM triple read and found to be the row's): which step
+// showed which row. Nothing when no volume matched (CIM not read).
+func writeRowsShown(w io.Writer, r *Report) {
+	steps := map[string][]string{}
+	var order []string
+	for i, s := range r.Steps {
+		for _, f := range s.Findings {
+			if f.Verdict != conformance.Match || f.Matched == "" || f.Volume == conformance.PairVolume {
+				continue
+			}
+			n := fmt.Sprint(i + 1)
+			ids := steps[f.Matched]
+			if len(ids) == 0 {
+				order = append(order, f.Matched)
+			}
+			if len(ids) == 0 || ids[len(ids)-1] != n {
+				steps[f.Matched] = append(ids, n)
+			}
+		}
+	}
+	if len(order) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\nRows shown (%d; row: the steps where a volume matched it):\n", len(order))
+	var rows [][]string
+	for _, id := range order {
+		rows = append(rows, []string{"", id, strings.Join(steps[id], " ")}) // the empty column indents
+	}
+	_ = writeTable(w, rows)
+}
+
+// command is the CLI command of a setrcopygroup action as the walk issues
+// it on the secondary ("" for other actions).
+func (r *Report) command(a Action) string { return a.CommandTo(r.CommandTarget, r.SecondaryGroups) }
 
 // arrayCell sums up one array's findings in a step: the rows its volumes
 // matched ("T110-3 x4"), or how many failed.
@@ -296,10 +345,10 @@ func (r *Report) Recovery() []RecoveryStep {
 				}
 			}
 		case Recover:
-			out = append(out, RecoveryStep{Array: r.Secondary, Command: a.Command(r.SecondaryGroups),
+			out = append(out, RecoveryStep{Array: r.Secondary, Command: r.command(a),
 				Do: "then wait until `showrcopy groups` on " + r.Secondary + " shows the volumes Synced"})
 		case Restore:
-			out = append(out, RecoveryStep{Array: r.Secondary, Command: a.Command(r.SecondaryGroups),
+			out = append(out, RecoveryStep{Array: r.Secondary, Command: r.command(a),
 				Do: "then wait until " + r.Primary + " shows the groups Primary and Synced"})
 		}
 	}

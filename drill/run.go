@@ -24,6 +24,12 @@ const (
 type Options struct {
 	// PrimaryName and SecondaryName name the arrays in findings and output.
 	PrimaryName, SecondaryName string
+	// ThirdName, when set, walks a Synchronous Long Distance trio: the
+	// third array (the periodic secondary) is read at every step too, each
+	// array's listings are judged per peer (Step.Legs), the pair rule is
+	// checked between every two arrays whose listings lead to each other,
+	// and the secondary's DR commands name their target (`-t`).
+	ThirdName string
 	// Groups are the groups to walk, by their name on the primary; empty
 	// means every group the two arrays replicate between them.
 	Groups []string
@@ -97,12 +103,17 @@ type StepResult struct {
 // Report is the outcome of a walk.
 type Report struct {
 	Primary, Secondary string
+	// Third is the third array of a trio ("" for a pair).
+	Third string
 	// Groups are the walked groups on the primary and, in the same order,
-	// on the secondary.
-	Groups, SecondaryGroups []string
-	Steps                   []StepResult
-	Conformant              bool
-	Strict                  bool // not_in_table fails (Options.Strict)
+	// on the secondary (and the third array).
+	Groups, SecondaryGroups, ThirdGroups []string
+	// CommandTarget is the target the secondary's DR commands name (`-t`,
+	// a group with several targets); "" for a pair.
+	CommandTarget string
+	Steps         []StepResult
+	Conformant    bool
+	Strict        bool // not_in_table fails (Options.Strict)
 	// Stopped says why the walk ended before its last step ("" when it
 	// walked them all).
 	Stopped string
@@ -133,11 +144,11 @@ func (r *Report) FirstFailure() (Failure, bool) {
 		}
 		for _, f := range s.Findings {
 			if f.Verdict.Fails(r.Strict) {
-				return Failure{Step: s.Name, Rows: s.expectText(r.Primary, r.Secondary), Array: f.Array, Group: f.Group,
+				return Failure{Step: s.Name, Rows: s.expectText(r.Primary, r.Secondary, r.Third), Array: f.Array, Group: f.Group,
 					Volume: f.Volume, Verdict: string(f.Verdict), Reason: f.Reason}, true
 			}
 		}
-		return Failure{Step: s.Name, Rows: s.expectText(r.Primary, r.Secondary), Reason: s.Note}, true
+		return Failure{Step: s.Name, Rows: s.expectText(r.Primary, r.Secondary, r.Third), Reason: s.Note}, true
 	}
 	return Failure{}, false
 }
@@ -164,9 +175,15 @@ type walk struct {
 	table  *expected.Table
 	holder TransitionHolder
 	faults FaultInjector
+	vols   VolumeStatusSetter
+	// sides are the arrays walked: Primary, Secondary and, for a trio, Third.
+	sides []Side
 	// names of the walked groups per side
 	groups map[Side][]string
-	rep    *Report
+	// targets[X][Y] is the target array X lists the walked groups under
+	// for its leg to Y (a trio only).
+	targets map[Side]map[Side]string
+	rep     *Report
 	// before is what the arrays showed before the last group command;
 	// sawRunning whether its running state has been seen since.
 	before     string
@@ -177,7 +194,7 @@ type walk struct {
 // statuses, CIM triples), to tell whether anything changed.
 func fingerprint(obs map[Side]conformance.Input, errs map[Side]error) string {
 	var b strings.Builder
-	for _, side := range []Side{Primary, Secondary} {
+	for _, side := range []Side{Primary, Secondary, Third} {
 		if errs[side] != nil {
 			b.WriteString("unreachable;")
 			continue
@@ -213,6 +230,11 @@ func Run(ctx context.Context, d Driver, opt Options) (*Report, error) {
 	}
 	w.holder, _ = d.(TransitionHolder)
 	w.faults, _ = d.(FaultInjector)
+	w.vols, _ = d.(VolumeStatusSetter)
+	w.sides = []Side{Primary, Secondary}
+	if opt.ThirdName != "" {
+		w.sides = append(w.sides, Third)
+	}
 	steps := opt.Steps
 	if steps == nil {
 		steps = MainPath()
@@ -230,14 +252,21 @@ func Run(ctx context.Context, d Driver, opt Options) (*Report, error) {
 		if s.Fault != "" && w.faults == nil {
 			return nil, &PreflightError{Reason: fmt.Sprintf("step %s needs fault %s injected, which this pair cannot do", s.Name, s.Fault)}
 		}
+		if s.Action == Degrade && w.vols == nil {
+			return nil, &PreflightError{Reason: fmt.Sprintf("step %s sets volume statuses, which this pair cannot do", s.Name)}
+		}
+		if (len(s.Legs) > 0) != (opt.ThirdName != "") {
+			return nil, &PreflightError{Reason: fmt.Sprintf("step %s is for a %s, the walk has %d arrays", s.Name, map[bool]string{true: "trio", false: "pair"}[len(s.Legs) > 0], len(w.sides))}
+		}
 	}
 
 	first, err := w.preflight(ctx)
 	if err != nil {
 		return nil, err
 	}
-	w.rep = &Report{Primary: opt.PrimaryName, Secondary: opt.SecondaryName, Groups: w.groups[Primary],
-		SecondaryGroups: w.groups[Secondary], Conformant: true, Strict: opt.Strict, Planned: len(steps)}
+	w.rep = &Report{Primary: opt.PrimaryName, Secondary: opt.SecondaryName, Third: opt.ThirdName, Groups: w.groups[Primary],
+		SecondaryGroups: w.groups[Secondary], ThirdGroups: w.groups[Third], CommandTarget: w.targets[Secondary][Primary],
+		Conformant: true, Strict: opt.Strict, Planned: len(steps)}
 
 	changing := false
 	for i, s := range steps {
@@ -319,7 +348,7 @@ func (w *walk) stop(i int, steps []Step, why string, res StepResult) {
 // the secondary.
 func (w *walk) preflight(ctx context.Context) (map[Side]conformance.Input, error) {
 	obs := map[Side]conformance.Input{}
-	for _, side := range []Side{Primary, Secondary} {
+	for _, side := range w.sides {
 		a, err := w.d.Observe(ctx, side)
 		if err != nil {
 			var ae *source.Error
@@ -363,10 +392,93 @@ func (w *walk) preflight(ctx context.Context) (map[Side]conformance.Input, error
 		w.groups[Primary] = append(w.groups[Primary], g)
 		w.groups[Secondary] = append(w.groups[Secondary], sg)
 	}
+	if w.opt.ThirdName != "" {
+		if err := w.findThird(po, obs[Third].Output); err != nil {
+			return nil, err
+		}
+	}
 	for side, a := range obs {
 		obs[side] = w.filter(side, a)
 	}
+	if w.opt.ThirdName != "" {
+		if err := w.findTargets(obs); err != nil {
+			return nil, err
+		}
+	}
 	return obs, nil
+}
+
+// findThird finds the walked groups on the third array of a trio (those
+// that pair with the primary's) and, for every array, the target under
+// which it lists them for each peer.
+func (w *walk) findThird(po, to *parser.Output) error {
+	names := map[string]string{} // primary group -> third's
+	for _, gp := range conformance.PairGroups(po, to) {
+		if gp.A >= 0 && gp.B >= 0 {
+			if _, dup := names[po.Groups[gp.A].Name]; !dup {
+				names[po.Groups[gp.A].Name] = to.Groups[gp.B].Name
+			}
+		}
+	}
+	for _, g := range w.groups[Primary] {
+		tg, ok := names[g]
+		if !ok {
+			return &PreflightError{Array: w.name(Third), Reason: fmt.Sprintf("no counterpart of group %q (is %s its periodic target?)", g, w.name(Third))}
+		}
+		w.groups[Third] = append(w.groups[Third], tg)
+	}
+	return nil
+}
+
+// findTargets learns, from the first look at a trio, under which target
+// each array lists the walked groups for each peer: the peer is the array
+// whose volumes the listing's remote volumes are (name and id, both ways).
+func (w *walk) findTargets(obs map[Side]conformance.Input) error {
+	type vol struct {
+		name string
+		id   int
+	}
+	local := map[Side]map[[2]vol]bool{} // side -> (local, remote) pairs it lists
+	for _, side := range w.sides {
+		local[side] = map[[2]vol]bool{}
+		for _, g := range obs[side].Output.Groups {
+			for _, v := range g.Volumes {
+				local[side][[2]vol{{v.LocalVV, v.LocalID}, {v.RemoteVV, v.RemoteID}}] = true
+			}
+		}
+	}
+	w.targets = map[Side]map[Side]string{}
+	for _, x := range w.sides {
+		w.targets[x] = map[Side]string{}
+		for _, g := range obs[x].Output.Groups {
+			if len(g.Volumes) == 0 {
+				continue
+			}
+			v := g.Volumes[0]
+			var peers []Side
+			for _, y := range w.sides {
+				if y != x && local[y][[2]vol{{v.RemoteVV, v.RemoteID}, {v.LocalVV, v.LocalID}}] {
+					peers = append(peers, y)
+				}
+			}
+			if len(peers) != 1 {
+				return &PreflightError{Array: w.name(x), Reason: fmt.Sprintf("cannot tell which array group %s (target %s) replicates with: its volumes are the remote volumes of %d walked arrays",
+					g.Name, g.Target, len(peers))}
+			}
+			if t, ok := w.targets[x][peers[0]]; ok && t != g.Target {
+				return &PreflightError{Array: w.name(x), Reason: fmt.Sprintf("lists the walked groups for %s under two targets, %s and %s", w.name(peers[0]), t, g.Target)}
+			}
+			w.targets[x][peers[0]] = g.Target
+		}
+	}
+	for _, x := range w.sides {
+		for _, y := range w.sides {
+			if x != y && w.targets[x][y] == "" {
+				return &PreflightError{Array: w.name(x), Reason: fmt.Sprintf("lists no walked group for %s: not a Synchronous Long Distance trio", w.name(y))}
+			}
+		}
+	}
+	return nil
 }
 
 func hasGroup(out *parser.Output, name string) bool {
@@ -379,10 +491,13 @@ func hasGroup(out *parser.Output, name string) bool {
 }
 
 func (w *walk) name(side Side) string {
-	if side == Primary {
+	switch side {
+	case Primary:
 		return w.opt.PrimaryName
+	case Secondary:
+		return w.opt.SecondaryName
 	}
-	return w.opt.SecondaryName
+	return w.opt.ThirdName
 }
 
 // filter keeps only the walked groups of an observation (and their CIM
@@ -431,7 +546,7 @@ func (w *walk) step(ctx context.Context, i int, steps []Step) StepResult {
 	if s.ClearFault != "" && w.faults != nil {
 		defer w.faults.ClearFault(context.WithoutCancel(ctx), s.ClearFault)
 	}
-	if s.Action.Command(nil) != "" && w.holder == nil {
+	if s.Action != Wait && s.Action != Isolate && s.Action != Reconnect && w.holder == nil {
 		// What the arrays show before the command: a failure state that
 		// looks just like it (a recover that fails where it started,
 		// without CIM) is not taken for the command's outcome until the
@@ -460,7 +575,7 @@ func (w *walk) step(ctx context.Context, i int, steps []Step) StepResult {
 			Note: "not observed: the transition ended before the arrays were read (" + next.Name + " state already shown)"}
 	case awaitTimedOut:
 		res.Outcome = outcomeTimedOut
-		res.Note = fmt.Sprintf("timed out after %s waiting for %s", w.opt.StepTimeout, s.expectText(w.opt.PrimaryName, w.opt.SecondaryName))
+		res.Note = fmt.Sprintf("timed out after %s waiting for %s", w.opt.StepTimeout, s.expectText(w.opt.PrimaryName, w.opt.SecondaryName, w.opt.ThirdName))
 	}
 	return res
 }
@@ -469,7 +584,8 @@ func (w *walk) actionFailed(s Step, what string, err error) StepResult {
 	msg := actionFailedPrefix + what + ": " + err.Error()
 	f := conformance.Finding{Array: w.opt.SecondaryName, Group: strings.Join(w.groups[Secondary], ","), Volume: "(action)",
 		Verdict: conformance.Mismatch, Reason: msg}
-	if s.Action == Isolate || s.Action == Reconnect {
+	switch s.Action {
+	case Isolate, Reconnect, Stop, Start, Degrade:
 		f.Array, f.Group = w.opt.PrimaryName, strings.Join(w.groups[Primary], ",")
 	}
 	return StepResult{Step: s, Observed: false, Conformant: false, Note: msg, Findings: []conformance.Finding{f}}
@@ -483,7 +599,69 @@ func (w *walk) act(ctx context.Context, s Step) error {
 	case Reconnect:
 		return w.d.Reconnect(ctx)
 	case Failover, Recover, Restore:
-		return w.command(ctx, s.Action.Command(w.groups[Secondary]))
+		return w.command(ctx, s.Action.CommandTo(w.targets[Secondary][Primary], w.groups[Secondary]))
+	case Stop, Start:
+		return w.startStop(ctx, s.Action)
+	case Degrade:
+		return w.degrade(ctx)
+	}
+	return nil
+}
+
+// startStop runs stoprcopygroup (Stop) or startrcopygroup (Start) on the
+// primary for each walked group that is (Stop) or is not (Start) Started
+// there: the commands take one group each and refuse a group already in
+// the state asked for.
+func (w *walk) startStop(ctx context.Context, a Action) error {
+	in, err := w.d.Observe(ctx, Primary)
+	if err != nil {
+		return err
+	}
+	in = w.filter(Primary, in)
+	done := map[string]bool{}
+	for _, g := range in.Output.Groups {
+		started := strings.EqualFold(g.Status, "Started")
+		if done[g.Name] || started != (a == Stop) {
+			continue
+		}
+		done[g.Name] = true
+		if err := w.d.Command(ctx, Primary, a.groupCommand(g.Name)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// degrade marks the first volume of the first walked group NotSynced (its
+// initial sync failed on a read error) and the first volume of the first
+// periodic group Stale (its last resync failed), on a simulator. Both
+// arrays then print the status.
+func (w *walk) degrade(ctx context.Context) error {
+	in, err := w.d.Observe(ctx, Primary)
+	if err != nil {
+		return err
+	}
+	in = w.filter(Primary, in)
+	notSynced, stale := false, false
+	for _, g := range in.Output.Groups {
+		if len(g.Volumes) == 0 {
+			continue
+		}
+		switch {
+		case !notSynced:
+			notSynced = true
+			if err := w.vols.SetVolumeStatus(ctx, g.Name, g.Volumes[0].LocalVV, StatusNotSynced); err != nil {
+				return err
+			}
+		case !stale && strings.EqualFold(g.Mode, "Periodic"):
+			stale = true
+			if err := w.vols.SetVolumeStatus(ctx, g.Name, g.Volumes[0].LocalVV, StatusStale); err != nil {
+				return err
+			}
+		}
+	}
+	if !notSynced {
+		return errors.New("no walked group has a volume to mark NotSynced")
 	}
 	return nil
 }
@@ -581,7 +759,7 @@ func (w *walk) await(ctx context.Context, i, n int, s Step, prev, next *Step) (m
 // observe reads the arrays a step looks at.
 func (w *walk) observe(ctx context.Context, s Step) (map[Side]conformance.Input, map[Side]error) {
 	obs, errs := map[Side]conformance.Input{}, map[Side]error{}
-	for _, side := range []Side{Primary, Secondary} {
+	for _, side := range w.sides {
 		if !s.Observes(side) {
 			continue
 		}
@@ -602,7 +780,7 @@ func (w *walk) observe(ctx context.Context, s Step) (map[Side]conformance.Input,
 // finished one, T110-3; CIM's ProgressStatus can.)
 func (w *walk) shows(s Step, obs map[Side]conformance.Input, errs map[Side]error, failure bool) bool {
 	constrained := false
-	for _, side := range []Side{Primary, Secondary} {
+	for _, side := range w.sides {
 		if !s.Observes(side) {
 			continue
 		}
@@ -624,39 +802,79 @@ func (w *walk) shows(s Step, obs map[Side]conformance.Input, errs map[Side]error
 			continue
 		}
 		constrained = true
-		if !w.allAt(a, rows) {
+		ls := w.judgeArray(s, side, a, failure)
+		if len(ls) == 0 {
 			return false
+		}
+		for _, l := range ls {
+			if len(l.Findings) == 0 {
+				return false
+			}
+			for _, f := range l.Findings {
+				if f.Verdict != conformance.Match && (a.CIM != nil || f.Verdict != conformance.NoObservation) {
+					return false
+				}
+			}
 		}
 	}
 	return constrained
 }
 
-// allAt reports whether every volume of the array is at one of rows: the
-// judgement, narrowed to those rows, matches (or, without CIM, finds
-// nothing to compare but the state is one of them).
-func (w *walk) allAt(a conformance.Input, ids []string) bool {
-	ls := conformance.Judge(a, conformance.Options{Table: w.table, Strict: w.opt.Strict, Rows: ids})
-	if len(ls) == 0 {
-		return false
+// judgeArray is the judgement of one array at a step, narrowed to the rows
+// the step expects there (failure: its failure rows): per array for a
+// pair, per listing for a trio's step, whose listings each have their own
+// rows (Step.Legs). The whole array is judged once per leg, so that every
+// CIM instance is put on the listing it names, and the listings of that
+// leg's target are kept.
+func (w *walk) judgeArray(s Step, side Side, a conformance.Input, failure bool) []conformance.Listing {
+	opt := conformance.Options{Table: w.table, Strict: w.opt.Strict}
+	if failure {
+		opt.Rows = s.FailureRows(side)
+	} else if rows := s.Rows(side); len(rows) > 0 {
+		opt.Rows = rows
 	}
-	for _, l := range ls {
-		if len(l.Findings) == 0 {
-			return false
+	if failure || len(s.Legs) == 0 || w.targets == nil {
+		return conformance.Judge(a, opt)
+	}
+	var out []conformance.Listing
+	for _, peer := range w.sides {
+		rows, ok := s.LegRows(side, peer)
+		if peer == side || !ok {
+			continue
 		}
-		for _, f := range l.Findings {
-			if f.Verdict != conformance.Match && (a.CIM != nil || f.Verdict != conformance.NoObservation) {
-				return false
+		o := opt
+		o.Rows = rows
+		for _, l := range conformance.Judge(a, o) {
+			if l.Group.Target == w.targets[side][peer] {
+				out = append(out, l)
 			}
 		}
 	}
-	return true
+	// Listings under a target of no expected leg: the union of the rows.
+	for _, l := range conformance.Judge(a, opt) {
+		if !w.legTarget(s, side, l.Group.Target) {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// legTarget reports whether the step names rows for the listings of side
+// under target.
+func (w *walk) legTarget(s Step, side Side, target string) bool {
+	for _, peer := range w.sides {
+		if _, ok := s.LegRows(side, peer); ok && peer != side && w.targets[side][peer] == target {
+			return true
+		}
+	}
+	return false
 }
 
 // stateText is what the arrays show, for progress lines: "sim-b
 // Primary-Rev/Stopped (target failed)".
 func (w *walk) stateText(s Step, obs map[Side]conformance.Input, errs map[Side]error) string {
 	var parts []string
-	for _, side := range []Side{Primary, Secondary} {
+	for _, side := range w.sides {
 		if !s.Observes(side) {
 			continue
 		}
@@ -691,9 +909,8 @@ func (w *walk) stateText(s Step, obs map[Side]conformance.Input, errs map[Side]e
 // against the tables, pair rule) narrowed to the rows the step must show.
 func (w *walk) judge(s Step, obs map[Side]conformance.Input, errs map[Side]error) StepResult {
 	res := StepResult{Step: s, Conformant: true}
-	var arrays []conformance.Input
 	var sides []Side
-	for _, side := range []Side{Primary, Secondary} {
+	for _, side := range w.sides {
 		if !s.Observes(side) {
 			continue
 		}
@@ -706,7 +923,6 @@ func (w *walk) judge(s Step, obs map[Side]conformance.Input, errs map[Side]error
 		if !ok {
 			continue
 		}
-		arrays = append(arrays, a)
 		sides = append(sides, side)
 		for _, g := range w.groups[side] {
 			if !hasGroup(a.Output, g) {
@@ -715,20 +931,50 @@ func (w *walk) judge(s Step, obs map[Side]conformance.Input, errs map[Side]error
 			}
 		}
 	}
-	for k, a := range arrays {
-		opt := conformance.Options{Table: w.table, Strict: w.opt.Strict}
-		if rows := s.Rows(sides[k]); len(rows) > 0 {
-			opt.Rows = rows
-		}
-		res.Findings = append(res.Findings, conformance.Findings(conformance.Judge(a, opt))...)
+	for _, side := range sides {
+		res.Findings = append(res.Findings, conformance.Findings(w.judgeArray(s, side, obs[side], false))...)
 	}
-	if len(arrays) == 2 {
-		res.Findings = append(res.Findings, conformance.PairFindings(arrays[0], arrays[1])...)
-	}
+	res.Findings = append(res.Findings, w.pairFindings(sides, obs)...)
 	for _, f := range res.Findings {
 		if f.Verdict.Fails(w.opt.Strict) {
 			res.Conformant = false
 		}
 	}
 	return res
+}
+
+// pairFindings checks the pair rule. For a pair, between the two arrays;
+// for a trio, between every two arrays read, each with only its listings
+// for the other (a trio's arrays pair leg by leg: A with B and with C, and
+// the standby leg B-C, which the rule leaves out while both ends stand by).
+func (w *walk) pairFindings(sides []Side, obs map[Side]conformance.Input) []conformance.Finding {
+	if w.targets == nil {
+		if len(sides) == 2 {
+			return conformance.PairFindings(obs[sides[0]], obs[sides[1]])
+		}
+		return nil
+	}
+	var out []conformance.Finding
+	for i, x := range sides {
+		for _, y := range sides[i+1:] {
+			out = append(out, conformance.PairFindings(onlyTarget(obs[x], w.targets[x][y]), onlyTarget(obs[y], w.targets[y][x]))...)
+		}
+	}
+	return out
+}
+
+// onlyTarget keeps of an observation the listings under one target.
+func onlyTarget(a conformance.Input, target string) conformance.Input {
+	if a.Output == nil {
+		return a
+	}
+	out := *a.Output
+	out.Groups = nil
+	for _, g := range a.Output.Groups {
+		if g.Target == target {
+			out.Groups = append(out.Groups, g)
+		}
+	}
+	a.Output = &out
+	return a
 }

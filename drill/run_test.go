@@ -50,6 +50,7 @@ func golden(t *testing.T, name, got string) {
 type execDriver struct {
 	sim                *fakearray.Sim
 	primary, secondary string
+	third              string // a trio's third array
 	failCommand        string // a command prefix that fails
 	finishAfterCommand bool   // end transitions at once (a fast array)
 	cim                bool   // observe the CIM triples the simulator reports
@@ -57,10 +58,13 @@ type execDriver struct {
 }
 
 func (d *execDriver) name(side Side) string {
-	if side == Primary {
+	switch side {
+	case Primary:
 		return d.primary
+	case Secondary:
+		return d.secondary
 	}
-	return d.secondary
+	return d.third
 }
 
 func (d *execDriver) Observe(_ context.Context, side Side) (conformance.Input, error) {
@@ -80,10 +84,18 @@ func (d *execDriver) Observe(_ context.Context, side Side) (conformance.Input, e
 		}
 		a.CIM = []conformance.Observed{}
 		for _, g := range gs {
-			r, ok := expected.Default().Row(g.CIMRow)
-			for _, v := range g.Volumes {
+			for i, v := range g.Volumes {
+				// The simulator names the row of its first volume's answer;
+				// a volume in another status (an initial sync, a volume
+				// fault: normal operation) has that status's Table 109 row.
+				id := g.CIMRow
+				if st := g.VolumeStatuses[i]; st != g.VolumeStatuses[0] {
+					id = "T109-" + strings.ToLower(st)
+				}
+				r, ok := expected.Default().Row(id)
 				if ok {
-					a.CIM = append(a.CIM, conformance.Observed{Group: g.Group, Volume: v, ObservedTriple: conformance.ObservedTriple{Triple: r.Triple}})
+					a.CIM = append(a.CIM, conformance.Observed{Group: g.Group, Target: g.Target, Volume: v,
+						ObservedTriple: conformance.ObservedTriple{Triple: r.Triple}})
 				}
 			}
 		}
@@ -109,8 +121,20 @@ func (d *execDriver) Command(_ context.Context, side Side, command string) error
 func (d *execDriver) Isolate(context.Context) error   { return d.sim.ArrayDown(d.primary) }
 func (d *execDriver) Reconnect(context.Context) error { return d.sim.ArrayUp(d.primary) }
 
-// heldDriver also holds transitions and injects faults: the simulate mode.
+// heldDriver also holds transitions, injects faults and sets volume
+// statuses: the simulate mode.
 type heldDriver struct{ *execDriver }
+
+func (d heldDriver) SetVolumeStatus(_ context.Context, group, volume, status string) error {
+	return d.sim.SetVolumeStatus(group, volume, "", status)
+}
+
+func (d heldDriver) arrays() []string {
+	if d.third != "" {
+		return []string{d.primary, d.secondary, d.third}
+	}
+	return []string{d.primary, d.secondary}
+}
 
 func (d heldDriver) FinishTransitions(ctx context.Context) error {
 	d.sim.FinishTransitions()
@@ -118,7 +142,7 @@ func (d heldDriver) FinishTransitions(ctx context.Context) error {
 }
 
 func (d heldDriver) InjectFault(_ context.Context, f string) error {
-	for _, a := range []string{d.primary, d.secondary} {
+	for _, a := range d.arrays() {
 		if err := d.sim.InjectFault(a, f); err != nil {
 			return err
 		}
@@ -127,7 +151,7 @@ func (d heldDriver) InjectFault(_ context.Context, f string) error {
 }
 
 func (d heldDriver) ClearFault(_ context.Context, f string) error {
-	for _, a := range []string{d.primary, d.secondary} {
+	for _, a := range d.arrays() {
 		if err := d.sim.ClearFault(a, f); err != nil {
 			return err
 		}
@@ -137,7 +161,22 @@ func (d heldDriver) ClearFault(_ context.Context, f string) error {
 
 func startSim(t *testing.T, delay time.Duration, faults ...string) *execDriver {
 	t.Helper()
-	sim, err := fakearray.Start(context.Background(), fakearray.DefaultScenario(), fakearray.Options{TransitionDelay: delay, Faults: faults,
+	return startScenario(t, fakearray.DefaultScenario(), delay, faults...)
+}
+
+// withNewGroup is the built-in pair with a group never started (rcg-new,
+// synchronous, two volumes), as checker simulate walks it: the walk's
+// first steps start it.
+func withNewGroup() *fakearray.Scenario {
+	sc := fakearray.DefaultScenario()
+	sc.Groups = append(sc.Groups, fakearray.GroupConfig{Name: "rcg-new", Primary: "sim-a", Secondary: "sim-b", Mode: "sync",
+		New: true, Options: []string{"auto_recover"}, Volumes: []fakearray.VolumeConfig{{Name: "new.0"}, {Name: "new.1"}}})
+	return sc
+}
+
+func startScenario(t *testing.T, sc *fakearray.Scenario, delay time.Duration, faults ...string) *execDriver {
+	t.Helper()
+	sim, err := fakearray.Start(context.Background(), sc, fakearray.Options{TransitionDelay: delay, Faults: faults,
 		// The link and target timeouts in milliseconds: steps wait at most a
 		// fraction of a second for them.
 		TimeScale: 1e-4})
@@ -155,35 +194,63 @@ func opts() Options {
 func TestSequenceRowsAreTheTables(t *testing.T) {
 	table := expected.Default()
 	seen := map[string]bool{}
-	for _, s := range Sequence() {
-		for _, side := range []Side{Primary, Secondary} {
-			for _, id := range append(slices.Clone(s.Rows(side)), s.FailureRows(side)...) {
-				r, ok := table.Row(id)
-				if !ok {
-					t.Errorf("step %s names row %s, which the tables lack", s.Name, id)
-					continue
+	for _, walk := range [][]Step{Sequence(), SLDSequence()} {
+		for _, s := range walk {
+			for _, side := range []Side{Primary, Secondary, Third} {
+				for _, id := range append(slices.Clone(s.Rows(side)), s.FailureRows(side)...) {
+					r, ok := table.Row(id)
+					if !ok {
+						t.Errorf("step %s names row %s, which the tables lack", s.Name, id)
+						continue
+					}
+					// In a trio the tables' natural sides hold between A
+					// and B; A's and C's other legs may stand by (a
+					// secondary's row) or receive from B after recover (the
+					// natural primary's rows).
+					if len(s.Legs) > 0 && side != Third {
+						peer := Secondary - side
+						if rows, _ := s.LegRows(side, peer); !slices.Contains(rows, id) {
+							seen[id] = true
+							continue
+						}
+					}
+					if side != Third && r.Array != expected.ArrayEither && r.Array != side.String() {
+						t.Errorf("step %s expects %s row %s on the %s", s.Name, r.Array, id, side)
+					}
+					seen[id] = true
 				}
-				if r.Array != expected.ArrayEither && r.Array != side.String() {
-					t.Errorf("step %s expects %s row %s on the %s", s.Name, r.Array, id, side)
-				}
-				seen[id] = true
+			}
+			if s.PrimaryAway && len(s.Rows(Primary)) > 0 {
+				t.Errorf("step %s expects rows of a primary it does not read", s.Name)
+			}
+			if (s.Fault != "") != (s.Branch && s.Action != Wait) {
+				t.Errorf("step %s: fault %q on a branch step with an action only", s.Name, s.Fault)
+			}
+			if len(s.Legs) > 0 && (len(s.PrimaryRows) > 0 || len(s.SecondaryRows) > 0) {
+				t.Errorf("step %s has rows per array and per listing", s.Name)
 			}
 		}
-		if s.PrimaryAway && len(s.PrimaryRows) > 0 {
-			t.Errorf("step %s expects rows of a primary it does not read", s.Name)
-		}
-		if (s.Fault != "") != (s.Branch && s.Action != Wait) {
-			t.Errorf("step %s: fault %q on a branch step with an action only", s.Name, s.Fault)
-		}
 	}
+	// The two walks together name every row of the tables.
 	for _, r := range table.Rows() {
-		if r.Table == "110" && !seen[r.ID] {
-			t.Errorf("Table 110 row %s is in no step", r.ID)
+		if !seen[r.ID] {
+			t.Errorf("row %s is in no step", r.ID)
 		}
 	}
 	for _, s := range MainPath() {
-		if s.Branch || s.Fault != "" {
-			t.Errorf("main path holds branch step %s", s.Name)
+		if s.Branch || s.Fault != "" || s.Simulated || s.Action == Degrade {
+			t.Errorf("main path holds branch or simulated step %s", s.Name)
+		}
+	}
+	// Every trio step names the rows of every listing it reads.
+	for _, s := range SLDSequence() {
+		for _, of := range []Side{Primary, Secondary, Third} {
+			for _, peer := range []Side{Primary, Secondary, Third} {
+				_, ok := s.LegRows(of, peer)
+				if want := of != peer && s.Observes(of); ok != want {
+					t.Errorf("SLD step %s: rows for %s's leg to %s: %t, want %t", s.Name, of, peer, ok, want)
+				}
+			}
 		}
 	}
 }
@@ -191,7 +258,8 @@ func TestSequenceRowsAreTheTables(t *testing.T) {
 // TestWalkHeld walks the whole sequence with held transitions, as
 // checker simulate does, and pins the three renderings.
 func TestWalkHeld(t *testing.T) {
-	d := startSim(t, time.Hour)
+	d := startScenario(t, withNewGroup(), time.Hour)
+	d.cim = true
 	var prog recordProgress
 	o := opts()
 	o.Progress = &prog
@@ -200,7 +268,9 @@ func TestWalkHeld(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !rep.Conformant || len(rep.Steps) != len(Sequence()) || rep.Stopped != "" || len(rep.Recovery()) != 0 {
-		t.Fatalf("conformant %t, %d steps, stopped %q, recovery %v", rep.Conformant, len(rep.Steps), rep.Stopped, rep.Recovery())
+		var text bytes.Buffer
+		_ = WriteText(&text, rep)
+		t.Fatalf("conformant %t, %d steps, stopped %q, recovery %v\n%s", rep.Conformant, len(rep.Steps), rep.Stopped, rep.Recovery(), text.String())
 	}
 	for _, s := range rep.Steps {
 		if !s.Observed || !s.Conformant {
@@ -211,8 +281,12 @@ func TestWalkHeld(t *testing.T) {
 		t.Errorf("progress: %d started, %d done", prog.started, prog.done)
 	}
 	wantCmds := []string{
-		"sim-b: setrcopygroup failover -f rcg-db.r188150 rcg-app.r188150 rcg-files.r188150",
-		"sim-b: setrcopygroup recover -f rcg-db.r188150 rcg-app.r188150 rcg-files.r188150",
+		"sim-a: startrcopygroup rcg-new",
+		"sim-a: stoprcopygroup -f rcg-db",
+		"sim-a: stoprcopygroup -f rcg-new",
+		"sim-a: startrcopygroup rcg-files",
+		"sim-b: setrcopygroup failover -f rcg-db.r188150 rcg-app.r188150 rcg-files.r188150 rcg-new.r188150",
+		"sim-b: setrcopygroup recover -f rcg-db.r188150 rcg-app.r188150 rcg-files.r188150 rcg-new.r188150",
 	}
 	for _, c := range wantCmds {
 		if !slices.Contains(d.commands, c) {
@@ -234,10 +308,10 @@ func TestWalkHeld(t *testing.T) {
 	if err := xml.Unmarshal(junit.Bytes(), &suites); err != nil {
 		t.Fatal(err)
 	}
-	// One testcase per (step, array, volume) and per pair check: 13
-	// volumes per array, 3 group pairs, 14 steps of which 3 without the
+	// One testcase per (step, array, volume) and per pair check: 15
+	// volumes per array, 4 group pairs, 20 steps of which 3 without the
 	// primary.
-	if want := 11*(2*13+3) + 3*13; suites.Tests != want {
+	if want := 17*(2*15+4) + 3*15; suites.Tests != want {
 		t.Errorf("junit: %d testcases, want %d", suites.Tests, want)
 	}
 	if err := Write(&js, rep, conformance.FormatJSON); err != nil {
@@ -252,14 +326,28 @@ func TestWalkHeld(t *testing.T) {
 			t.Errorf("JSON lacks %q", k)
 		}
 	}
-	step := doc["steps"].([]any)[4].(map[string]any)
+	step := doc["steps"].([]any)[10].(map[string]any)
 	for _, k := range []string{"name", "title", "action", "rows", "observed", "outcome", "conformant", "elapsed_seconds", "findings"} {
 		if _, ok := step[k]; !ok {
 			t.Errorf("step JSON lacks %q: %v", k, step)
 		}
 	}
-	if step["name"] != "primary-back" || fmt.Sprint(step["rows"]) != "[T110-4 T110-3 T110-3b]" {
-		t.Errorf("step 5 JSON: %v", step)
+	if step["name"] != "primary-back" || fmt.Sprint(step["rows"]) != "[T110-4 T110-3b]" {
+		t.Errorf("step 11 JSON: %v", step)
+	}
+	// Every row of both tables but the trio's standby (SLD-backup) shows.
+	shown := map[string]bool{}
+	for _, s := range rep.Steps {
+		for _, f := range s.Findings {
+			if f.Verdict == conformance.Match && f.Matched != "" {
+				shown[f.Matched] = true
+			}
+		}
+	}
+	for _, r := range expected.Default().Rows() {
+		if !shown[r.ID] && r.ID != "SLD-backup" {
+			t.Errorf("row %s never shown", r.ID)
+		}
 	}
 }
 
@@ -399,9 +487,17 @@ func TestPreflight(t *testing.T) {
 	}
 
 	o = opts()
-	o.Steps = Sequence() // branch steps need a FaultInjector
+	o.Steps = drPath() // branch steps need a FaultInjector
 	if _, err := Run(context.Background(), d, o); !isPreflight(err, "needs fault recover-fails") {
 		t.Errorf("branches on a lab pair: %v", err)
+	}
+	o.Steps = Sequence() // volume faults need a VolumeStatusSetter
+	if _, err := Run(context.Background(), d, o); !isPreflight(err, "step volume-faults sets volume statuses, which this pair cannot do") {
+		t.Errorf("volume faults on a lab pair: %v", err)
+	}
+	o.Steps = SLDSequence() // a trio's steps on a pair
+	if _, err := Run(context.Background(), d, o); !isPreflight(err, "step healthy is for a trio, the walk has 2 arrays") {
+		t.Errorf("trio steps on a pair: %v", err)
 	}
 }
 
@@ -455,5 +551,154 @@ func TestRecoverFailsUnseen(t *testing.T) {
 				t.Errorf("back %v, want recover, restore", rep.Back)
 			}
 		})
+	}
+}
+
+func sldOpts() Options {
+	o := opts()
+	o.PrimaryName, o.SecondaryName, o.ThirdName = "sld-a", "sld-b", "sld-c"
+	o.Steps = SLDSequence()
+	return o
+}
+
+func startSLD(t *testing.T, faults ...string) heldDriver {
+	t.Helper()
+	d := startScenario(t, fakearray.SLDScenario(), time.Hour, faults...)
+	d.primary, d.secondary, d.third, d.cim = "sld-a", "sld-b", "sld-c", true
+	return heldDriver{d}
+}
+
+// TestWalkSLD walks the Synchronous Long Distance trio: every listing of
+// every array at the rows its leg must show, the DR commands with -t, the
+// pair rule leg by leg (the standby leg between B and C left out while it
+// stands by).
+func TestWalkSLD(t *testing.T) {
+	d := startSLD(t)
+	rep, err := Run(context.Background(), d, sldOpts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var text bytes.Buffer
+	if err := WriteText(&text, rep); err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Conformant || len(rep.Steps) != len(SLDSequence()) {
+		t.Fatalf("conformant %t, %d steps\n%s", rep.Conformant, len(rep.Steps), text.String())
+	}
+	golden(t, "walk-sld.txt", text.String())
+	if rep.Third != "sld-c" || !slices.Equal(rep.ThirdGroups, []string{"rcg-sld.r188160"}) || rep.CommandTarget != "sld-a" {
+		t.Errorf("third %q groups %v command target %q", rep.Third, rep.ThirdGroups, rep.CommandTarget)
+	}
+	for _, c := range []string{"sld-b: setrcopygroup failover -f -t sld-a rcg-sld.r188160",
+		"sld-b: setrcopygroup recover -f -t sld-a rcg-sld.r188160", "sld-b: setrcopygroup restore -f -t sld-a rcg-sld.r188160"} {
+		if !slices.Contains(d.commands, c) {
+			t.Errorf("commands %q lack %q", d.commands, c)
+		}
+	}
+	pairs := map[string][]string{} // step -> arrays of its pair checks
+	for _, s := range rep.Steps {
+		legs := map[string]bool{}
+		for _, f := range s.Findings {
+			if f.Volume == conformance.PairVolume {
+				pairs[s.Name] = append(pairs[s.Name], f.Array)
+				continue
+			}
+			if f.Verdict != conformance.Match {
+				t.Errorf("step %s: %s %s (%s) %s: %s %s", s.Name, f.Array, f.Group, f.Target, f.Volume, f.Verdict, f.Reason)
+			}
+			legs[f.Array+">"+f.Target] = true
+		}
+		// Every listing the step reads is judged: 3 arrays x 2 legs, 2 x 2
+		// while the primary is away.
+		if want := 6 - 2*boolInt(s.PrimaryAway); len(legs) != want {
+			t.Errorf("step %s judged legs %v, want %d", s.Name, legs, want)
+		}
+	}
+	for step, want := range map[string][]string{
+		"healthy":        {"sld-a+sld-b", "sld-a+sld-c"}, // B-C stands by
+		"primary-down":   nil,                            // only the standby leg between B and C is read
+		"recover-done":   {"sld-a+sld-b", "sld-b+sld-c"}, // A-C stands by, B sends to both
+		"restore-done":   {"sld-a+sld-b", "sld-a+sld-c"},
+		"recover-issued": {"sld-a+sld-b", "sld-b+sld-c"},
+	} {
+		if !slices.Equal(pairs[step], want) {
+			t.Errorf("step %s: pair checks %v, want %v", step, pairs[step], want)
+		}
+	}
+	if !strings.Contains(text.String(), "SLD-backup") {
+		t.Error("the text report does not show the standby row")
+	}
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// TestWalkSLDJudgesEachLeg: the rows of a trio's step are per listing. With
+// the rows of B's two legs swapped at restore-issued (the leg to A must be
+// failing back, T110-11; the leg to C completed, T110-7), the walk fails
+// there, though the union of B's rows would accept both listings.
+func TestWalkSLDJudgesEachLeg(t *testing.T) {
+	steps := SLDSequence()
+	for i := range steps {
+		if steps[i].Name != "restore-issued" {
+			continue
+		}
+		for j := range steps[i].Legs {
+			switch l := &steps[i].Legs[j]; l.Leg {
+			case Leg{Secondary, Primary}:
+				l.Rows = []string{"T110-7"}
+			case Leg{Secondary, Third}:
+				l.Rows = []string{"T110-11"}
+			}
+		}
+	}
+	o := sldOpts()
+	o.Steps = steps
+	rep, err := Run(context.Background(), startSLD(t), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, ok := rep.FirstFailure()
+	if !ok || f.Step != "restore-issued" || f.Array != "sld-b" {
+		t.Fatalf("first failure %+v, want restore-issued on sld-b", f)
+	}
+	var failed []string
+	for _, s := range rep.Steps {
+		for _, f := range s.Findings {
+			if f.Verdict.Fails(false) {
+				failed = append(failed, s.Name+" "+f.Target+" "+f.Volume)
+			}
+		}
+	}
+	want := []string{"restore-issued sld-a sld.0", "restore-issued sld-a sld.1", "restore-issued sld-c sld.0", "restore-issued sld-c sld.1"}
+	if !slices.Equal(failed, want) {
+		t.Errorf("failing findings %v, want %v", failed, want)
+	}
+}
+
+// TestWalkSLDSplitBrain: the returning primary that keeps Primary on its
+// leg to B (fault split-brain) breaks the pair rule between A and B.
+func TestWalkSLDSplitBrain(t *testing.T) {
+	rep, err := Run(context.Background(), startSLD(t, "sld-a:"+fakearray.FaultSplitBrain), sldOpts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range rep.Steps {
+		if s.Name != "primary-back" {
+			continue
+		}
+		found := false
+		for _, f := range s.Findings {
+			if f.Volume == conformance.PairVolume && f.Verdict == conformance.PairInconsistent && f.Array == "sld-a+sld-b" {
+				found = true
+			}
+		}
+		if !found || s.Conformant {
+			t.Errorf("primary-back: no split brain between sld-a and sld-b: %+v", s.Findings)
+		}
 	}
 }

@@ -75,7 +75,11 @@ type pairRun struct {
 // and reads them back through Prometheus' HTTP API:
 //   - healthy pair: nothing fires; the dashboard's queries return data;
 //   - split brain (sim-a down, failover on sim-b, sim-a back still Primary):
-//     RcopySplitBrain for that group only; recover and restore resolve all;
+//     RcopySplitBrain for that group only, its description saying it is
+//     expected after a failover until recover; recover and restore resolve
+//     all;
+//   - a volume NotSynced (rcg-db) and one Stale (rcg-app):
+//     RcopyVolumeNotSynced (kind broken) for those listings on both arrays;
 //   - a wrong CIM CopyState on sim-b: RcopyCIMNonConformant per group listing
 //     of sim-b with its number of volumes;
 //   - the replication links down: RcopyTargetDown on both arrays and nothing
@@ -129,6 +133,7 @@ func pairScenario(t *testing.T, prometheusBin, exporterBin string, volumeMetrics
 	logDuration(t, "first scrapes and evaluation", start)
 	r.healthy(t)
 	r.splitBrain(t)
+	r.volumeFaults(t)
 	r.cimMismatch(t)
 	r.linkOutage(t)
 	r.periodicSyncLate(t)
@@ -204,7 +209,8 @@ func (r *pairRun) splitBrain(t *testing.T) {
 		t.Errorf("RcopySplitBrain labels %v, want severity critical and pair %s", split.Labels, pairLabel)
 	}
 	// The description's query template ran in Prometheus and names both claims.
-	for _, want := range []string{"sim-a Primary (group rcg-db,", "sim-b Primary-Rev (group rcg-db.r188150,"} {
+	for _, want := range []string{"sim-a Primary (group rcg-db,", "sim-b Primary-Rev (group rcg-db.r188150,",
+		"After a failover this is expected until `setrcopygroup recover` is run"} {
 		if !strings.Contains(split.Annotations["description"], want) {
 			t.Errorf("RcopySplitBrain description lacks %q:\n%s", want, split.Annotations["description"])
 		}
@@ -226,6 +232,29 @@ func (r *pairRun) splitBrain(t *testing.T) {
 	}
 	prom.settle(t, time.Now())
 	prom.waitNoAlerts(t, "every alert resolves after recover and restore")
+}
+
+func (r *pairRun) volumeFaults(t *testing.T) {
+	sim, prom := r.sim, r.prom
+	faults := map[string]string{dbGroup: "NotSynced", "rcg-app": "Stale"} // natural group -> status of its first volume
+	for g, st := range faults {
+		must(t, sim.SetVolumeStatus(g, r.volumes[g][0], "", st))
+	}
+	firing := prom.waitAlerts(t, "RcopyVolumeNotSynced (broken) fires for the NotSynced and the Stale listing on both arrays", func(as []alert) bool {
+		return len(find(as, "RcopyVolumeNotSynced", "kind", "broken")) == 2*len(faults)
+	})
+	for _, a := range find(firing, "RcopyVolumeNotSynced") {
+		g := a.Labels["natural_group"]
+		if a.Labels["kind"] != "broken" || a.Labels["sync_status"] != faults[g] || a.value(t) != 1 {
+			t.Errorf("RcopyVolumeNotSynced %v value %v, want kind broken, sync_status %s, 1 volume", a.Labels, a.value(t), faults[g])
+		}
+		r.checkVolumes(t, a, r.volumes[g][0])
+	}
+	for g := range faults {
+		must(t, sim.SetVolumeStatus(g, r.volumes[g][0], "", "Synced"))
+	}
+	prom.settle(t, time.Now())
+	prom.waitNoAlerts(t, "every alert resolves once the volumes are synced again")
 }
 
 func (r *pairRun) cimMismatch(t *testing.T) {

@@ -100,7 +100,11 @@ func writeGroup(b *bytes.Buffer, g *parser.Group, f printFormat) {
 	}
 	vrows := make([][]string, 0, len(g.Volumes))
 	for _, v := range g.Volumes {
-		r := []string{v.LocalVV, strconv.Itoa(v.LocalID), v.RemoteVV, strconv.Itoa(v.RemoteID), v.SyncStatus}
+		status := v.SyncStatus
+		if v.SyncPercent != nil {
+			status += " (" + strconv.FormatFloat(*v.SyncPercent, 'f', -1, 64) + "%)"
+		}
+		r := []string{v.LocalVV, strconv.Itoa(v.LocalID), v.RemoteVV, strconv.Itoa(v.RemoteID), status}
 		if detail {
 			for _, c := range volumeDetailMid {
 				r = append(r, v.Extra[c])

@@ -40,9 +40,10 @@ type Scenario struct {
 	// by it (default 0.1: a sync target fails 1.5 s after its links).
 	// Options.TimeScale overrides it.
 	TimeScale float64 `yaml:"time_scale"`
-	// SyncPercent makes the sending side print "Syncing (NN%)" while a
-	// volume syncs, as arrays do (the receiving side prints "Syncing").
-	SyncPercent bool `yaml:"sync_percent"`
+	// SyncPercent (default true) makes the sending side print
+	// "Syncing (NN%)" while a volume syncs, as arrays do (the receiving
+	// side prints "Syncing"); false prints plain "Syncing" on both.
+	SyncPercent *bool `yaml:"sync_percent"`
 	// ReturningPrimary is what an old primary shows when it is back after
 	// a failover: "tables" (default: Secondary-Rev at once, the CIM
 	// tables' T110-4) or "continentalclusters" (it keeps Primary until

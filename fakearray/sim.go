@@ -135,7 +135,7 @@ func Start(ctx context.Context, sc *Scenario, opts Options) (*Sim, error) {
 		scale:               sc.TimeScale,
 		clock:               opts.Clock,
 		log:                 opts.Logger,
-		syncPercent:         sc.SyncPercent,
+		syncPercent:         sc.SyncPercent == nil || *sc.SyncPercent,
 		continentalclusters: sc.ReturningPrimary == ReturningPrimaryContinentalclusters,
 		nextTask:            1001,
 		events:              map[*event]struct{}{},

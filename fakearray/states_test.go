@@ -325,7 +325,8 @@ func TestReturningPrimaryContinentalclusters(t *testing.T) {
 func TestNewGroupInitialSync(t *testing.T) {
 	clock := &fakeClock{now: time.Date(2026, 10, 9, 12, 0, 0, 0, time.UTC)}
 	sc := DefaultScenario()
-	sc.SyncPercent = true
+	on := true
+	sc.SyncPercent = &on
 	sc.Groups = append(sc.Groups, GroupConfig{Name: "rcg-new", Primary: "sim-a", Secondary: "sim-b", Mode: "sync", New: true,
 		Volumes: []VolumeConfig{{Name: "n.0"}, {Name: "n.1"}, {Name: "n.2"}}})
 	s := startSim(t, sc, Options{Clock: clock.Now, TransitionDelay: time.Minute, TimeScale: 1000})

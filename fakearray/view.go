@@ -264,13 +264,13 @@ func (s *Sim) groupRow(ls listing, detail bool) parser.Group {
 	pg.Volumes = make([]parser.Volume, 0, len(l.vols))
 	for i, vv := range ls.vols {
 		local, remote := e.m.vols[i], ls.peer.m.vols[i]
-		status := vv.status
+		vol := parser.Volume{LocalVV: local.name, LocalID: local.id, RemoteVV: remote.name, RemoteID: remote.id, SyncStatus: vv.status}
 		if vv.percent >= 0 && s.syncPercent && isSource(e.role) {
 			// The sending side prints how far the copy is, the receiving
 			// side plain Syncing (RCUG 3.1.x sample).
-			status = fmt.Sprintf("%s (%d%%)", status, vv.percent)
+			pct := float64(vv.percent)
+			vol.SyncPercent = &pct
 		}
-		vol := parser.Volume{LocalVV: local.name, LocalID: local.id, RemoteVV: remote.name, RemoteID: remote.id, SyncStatus: status}
 		if !vv.lastSync.IsZero() {
 			ts := s.formatTime(vv.lastSync)
 			vol.LastSyncTime = &ts

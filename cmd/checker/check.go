@@ -3,12 +3,15 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/alecthomas/kingpin/v2"
 
 	"github.com/threepar/rcopy-exporter/conformance"
+	"github.com/threepar/rcopy-exporter/htmlreport"
 	"github.com/threepar/rcopy-exporter/internal/safefile"
 	"github.com/threepar/rcopy-exporter/internal/yamlfile"
 	"github.com/threepar/rcopy-exporter/parser"
@@ -18,13 +21,15 @@ import (
 // form (--config/--target, issue 6) adds its own and reuses runCheck.
 type checkFlags struct {
 	format    *string
+	output    *string
 	strict    *bool
 	tableFile *string
 }
 
 func addCheckFlags(c *kingpin.CmdClause) checkFlags {
 	return checkFlags{
-		format:    c.Flag("format", "report format: text, json or junit").Default(string(conformance.FormatText)).Enum(conformance.Formats...),
+		format:    c.Flag("format", "report format: text, json, junit or html (one self-contained page)").Default(string(conformance.FormatText)).Enum(formats...),
+		output:    c.Flag("output", "write the report to FILE instead of stdout; FILE is replaced only once the report is complete (written next to it, then renamed)").PlaceHolder("FILE").String(),
 		strict:    c.Flag("strict", "leave rows marked uncertain out, and fail on a state in no table (not_in_table)").Bool(),
 		tableFile: c.Flag("table", "YAML file of rows that override or extend the built-in tables").PlaceHolder("FILE").String(),
 	}
@@ -56,7 +61,9 @@ func init() {
 					fmt.Fprintf(e.stderr, "checker: %d --cim files for %d --showrcopy files (the Nth --cim belongs to the Nth --showrcopy)\n", len(*cim), len(*showrcopy))
 					return exitCouldNotRun
 				}
+				started := time.Now()
 				arrays := make([]conformance.Input, len(*showrcopy))
+				info := make([]htmlreport.Array, len(*showrcopy))
 				names := arrayNames(*showrcopy)
 				for i, path := range *showrcopy {
 					out, err := loadShowrcopy(path)
@@ -66,6 +73,8 @@ func init() {
 					}
 					writeWarnings(e, path, out)
 					arrays[i] = conformance.Input{Name: names[i], Output: out}
+					info[i] = htmlreport.Array{Name: names[i], File: path,
+						Version: htmlreport.Version{Missing: "not read: the check reads a saved showrcopy output"}}
 					if i < len(*cim) && (*cim)[i] != "" {
 						obs, err := conformance.LoadObserved((*cim)[i], out)
 						if err != nil {
@@ -73,9 +82,10 @@ func init() {
 							return exitCouldNotRun
 						}
 						arrays[i].CIM = obs
+						info[i].CIM = "saved observation " + (*cim)[i]
 					}
 				}
-				return runCheck(e, arrays, flags)
+				return runCheck(e, arrays, info, started, flags)
 			}
 		},
 	})
@@ -83,21 +93,70 @@ func init() {
 
 // runCheck evaluates arrays, writes the report in the chosen format and
 // returns the exit status. The live form of check builds arrays from SSH and
-// CIM and calls it too.
-func runCheck(e env, arrays []conformance.Input, flags checkFlags) int {
-	table, code := loadTable(e, *flags.tableFile)
-	if table == nil {
+// CIM and calls it too; info describes the arrays for the HTML report.
+func runCheck(e env, arrays []conformance.Input, info []htmlreport.Array, started time.Time, flags checkFlags) int {
+	t, code := loadTables(e, *flags.tableFile, *flags.strict)
+	if t.table == nil {
 		return code
 	}
-	report := conformance.Evaluate(arrays, conformance.Options{Table: table, Strict: *flags.strict})
-	if err := conformance.Write(e.stdout, report, conformance.Format(*flags.format)); err != nil {
-		fmt.Fprintf(e.stderr, "checker: writing the report: %v\n", err)
+	out := openOutput(e, *flags.output)
+	if out == nil {
+		return exitCouldNotRun
+	}
+	defer out.discard()
+	report := conformance.Evaluate(arrays, conformance.Options{Table: t.table, Strict: *flags.strict})
+	format := conformance.Format(*flags.format)
+	render := func(w io.Writer) error { return conformance.Write(w, report, format) }
+	if format == htmlreport.Format {
+		m := meta(info, t)
+		m.Started, m.Finished = started, time.Now()
+		if len(arrays) == 2 && arrays[0].Output != nil && arrays[1].Output != nil {
+			systemIDs(m.Arrays, conformance.PairGroups(arrays[0].Output, arrays[1].Output), arrays[0].Output, arrays[1].Output)
+		} else {
+			for i := range m.Arrays {
+				m.Arrays[i].SystemIDSource = "showrcopy and showversion print no own id; checked with the other array of its pair, the secondary's group names (.r<id>) give the primary's"
+			}
+		}
+		render = func(w io.Writer) error { return htmlreport.WriteCheck(w, report, m) }
+	}
+	if !out.write(render) {
 		return exitCouldNotRun
 	}
 	if !report.Conformant {
 		return exitNonConform
 	}
 	return exitConforms
+}
+
+// systemIDs fills in the system ids of a pair's two arrays from the names
+// of their paired groups (htmlreport.SystemIDs).
+func systemIDs(arrays []htmlreport.Array, pairs []conformance.GroupPair, a, b *parser.Output) {
+	var names [][2]string
+	for _, p := range pairs {
+		if p.A >= 0 && p.B >= 0 {
+			names = append(names, [2]string{a.Groups[p.A].Name, b.Groups[p.B].Name})
+		}
+	}
+	setSystemIDs(arrays, names)
+}
+
+// setSystemIDs sets the ids (and where they come from) of arrays[0] and
+// arrays[1] from pairs of group names (name on 0, name on 1).
+func setSystemIDs(arrays []htmlreport.Array, names [][2]string) {
+	if len(arrays) != 2 {
+		return
+	}
+	ids := [2]string{}
+	ids[0], ids[1] = htmlreport.SystemIDs(names)
+	for i := range arrays {
+		other := arrays[1-i].Name
+		arrays[i].SystemID = ids[i]
+		if ids[i] != "" {
+			arrays[i].SystemIDSource = "the .r<id> suffix of its groups' names on " + other
+		} else {
+			arrays[i].SystemIDSource = "no group on " + other + " names it (.r<id>); showrcopy and showversion print no own id"
+		}
+	}
 }
 
 // loadShowrcopy reads and parses a saved showrcopy output; errors name the

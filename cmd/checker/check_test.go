@@ -168,7 +168,7 @@ func TestCheckCouldNotRun(t *testing.T) {
 		{"no showrcopy", []string{"--cim", td + "array-a-cim.yaml"}, "needs --showrcopy"},
 		{"three arrays", []string{"--showrcopy", a, "--showrcopy", a, "--showrcopy", a}, "needs --showrcopy"},
 		{"more cim than arrays", []string{"--showrcopy", a, "--cim", td + "array-a-cim.yaml", "--cim", td + "array-a-cim.yaml"}, "2 --cim files for 1 --showrcopy"},
-		{"bad format", []string{"--showrcopy", a, "--format", "html"}, "text,json,junit"},
+		{"bad format", []string{"--showrcopy", a, "--format", "pdf"}, "text,json,junit,html"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -112,6 +112,7 @@ func TestTextReportsFitWidth(t *testing.T) {
 	runs := [][]string{
 		{"simulate", "--inject", "split-brain"},
 		{"simulate", "--inject", "sim-b:no-role-reversal"},
+		{"simulate", "--scenario", "sld", "--inject", "sld-a:split-brain"},
 		{"check", "--showrcopy", td + "array-a.txt", "--showrcopy", td + "array-b.txt", "--cim", td + "array-a-cim.yaml", "--cim", td + "array-b-cim.json"},
 		{"check", "--showrcopy", td + "array-b.txt", "--showrcopy", td + "failover-b.txt", "--cim", "", "--cim", td + "failover-b-cim.yaml"},
 		{"check", "--showrcopy", td + "sld-c.txt", "--strict"},

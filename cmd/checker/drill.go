@@ -15,6 +15,7 @@ import (
 	"github.com/threepar/rcopy-exporter/config"
 	"github.com/threepar/rcopy-exporter/conformance"
 	"github.com/threepar/rcopy-exporter/drill"
+	"github.com/threepar/rcopy-exporter/htmlreport"
 	"github.com/threepar/rcopy-exporter/source"
 	"github.com/threepar/rcopy-exporter/sshrun"
 )
@@ -66,8 +67,8 @@ func drillCommand(e env, f drillFlags) int {
 		return fail("refusing to run without --allow-changes: the drill fails over, recovers and restores group(s) %s between %s and %s (use --dry-run to see the plan)",
 			strings.Join(*f.groups, ", "), *f.primary, *f.secondary)
 	}
-	table, code := loadTable(e, *f.check.tableFile)
-	if table == nil {
+	tabs, code := loadTables(e, *f.check.tableFile, *f.check.strict)
+	if tabs.table == nil {
 		return code
 	}
 	cfg, err := config.Load(*f.configFile)
@@ -101,6 +102,13 @@ func drillCommand(e env, f drillFlags) int {
 		return exitConforms
 	}
 
+	out := openOutput(e, *f.check.output)
+	if out == nil {
+		return exitCouldNotRun
+	}
+	defer out.discard()
+	m := walkMeta(cfg, *f.primary, *f.secondary, tabs)
+	m.Started = time.Now()
 	clients := source.NewClients(nil)
 	defer clients.Close()
 	primary, err := arrayFromConfig(cfg, *f.primary, clients, true)
@@ -123,10 +131,13 @@ func drillCommand(e env, f drillFlags) int {
 	format := conformance.Format(*f.check.format)
 	opt := drill.Options{PrimaryName: *f.primary, SecondaryName: *f.secondary, Groups: *f.groups, Steps: steps,
 		StepTimeout: *f.stepTimeout, PollInterval: *f.pollInterval, StopAtFirstFailure: true, RequireHealthy: true,
-		Table: table, Strict: *f.check.strict,
+		Table: tabs.table, Strict: *f.check.strict,
 		BeforeChanges: func(r *drill.Report) {
 			drill.WritePlan(e.stderr, steps, r.Primary, r.Secondary, r.Groups, r.SecondaryGroups)
 			fmt.Fprintln(e.stderr)
+			if format == htmlreport.Format {
+				readVersions(e.ctx, &m, primary, secondary)
+			}
 		},
 	}
 	if format != conformance.FormatJSON && drill.IsTerminal(e.stderr) {
@@ -140,11 +151,11 @@ func drillCommand(e env, f drillFlags) int {
 	if rep == nil {
 		return fail("%s", oneLine(err))
 	}
-	if rec := rep.Recovery(); len(rec) > 0 && format != conformance.FormatText {
+	if rec := rep.Recovery(); len(rec) > 0 && (format != conformance.FormatText || *f.check.output != "") {
 		fmt.Fprintf(e.stderr, "The drill %s. To bring the pair back to its natural direction (%s primary):\n", rep.Stopped, rep.Primary)
 		drill.WriteRecovery(e.stderr, rec)
 	}
-	return writeWalk(e, rep, format, err)
+	return writeWalk(e, out, rep, format, m, htmlreport.TitleDrill, err)
 }
 
 // physical returns what the drill does for a step a person does by hand:

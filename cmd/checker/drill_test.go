@@ -26,16 +26,20 @@ type walkJSON struct {
 	Recovery []struct {
 		Array, Command, Do string
 	} `json:"recovery"`
-	SecondaryGroups []string `json:"secondary_groups"`
-	Steps           []struct {
-		Name       string   `json:"name"`
-		Rows       []string `json:"rows"`
-		Observed   bool     `json:"observed"`
-		Conformant bool     `json:"conformant"`
-		Findings   []struct {
-			Array, Group, Volume, Verdict, Reason string
-		} `json:"findings"`
-	} `json:"steps"`
+	SecondaryGroups []string   `json:"secondary_groups"`
+	Third           string     `json:"third"`
+	Steps           []stepJSON `json:"steps"`
+}
+
+type stepJSON struct {
+	Name       string   `json:"name"`
+	Rows       []string `json:"rows"`
+	Observed   bool     `json:"observed"`
+	Conformant bool     `json:"conformant"`
+	Findings   []struct {
+		Array, Group, Target, Volume, Verdict, Reason string
+		Rows                                          []string `json:"rows"`
+	} `json:"findings"`
 }
 
 func decodeWalk(t *testing.T, out string) walkJSON {

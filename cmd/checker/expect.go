@@ -75,15 +75,8 @@ func containsFold(words []string, s string) bool {
 // user's rows when path is set. On error it prints one line (FILE:LINE:
 // msg) and returns nil and the exit status.
 func loadTable(e env, path string) (*expected.Table, int) {
-	if path == "" {
-		return expected.Default(), exitConforms
-	}
-	t, err := expected.LoadTable(path)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "checker: %s\n", oneLine(err))
-		return nil, exitCouldNotRun
-	}
-	return t, exitConforms
+	t, code := loadTables(e, path, false)
+	return t.table, code
 }
 
 // oneLine keeps an error message to one line of stderr.

@@ -2,9 +2,11 @@ package main
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/threepar/rcopy-exporter/config"
 	"github.com/threepar/rcopy-exporter/conformance"
+	"github.com/threepar/rcopy-exporter/htmlreport"
 	"github.com/threepar/rcopy-exporter/source"
 )
 
@@ -26,7 +28,9 @@ func liveCheck(e env, configFile string, targets []string, flags checkFlags) int
 	}
 	clients := source.NewClients(nil)
 	defer clients.Close()
+	started := time.Now()
 	arrays := make([]conformance.Input, len(targets))
+	info := make([]htmlreport.Array, len(targets))
 	for i, t := range targets {
 		a, err := arrayFromConfig(cfg, t, clients, false)
 		if err != nil {
@@ -39,8 +43,12 @@ func liveCheck(e env, configFile string, targets []string, flags checkFlags) int
 			return exitCouldNotRun
 		}
 		arrays[i] = r.Input(a.Name)
+		info[i] = targetInfo(cfg, t)
+		if conformance.Format(*flags.format) == htmlreport.Format {
+			info[i].Version = readVersion(e.ctx, a)
+		}
 	}
-	return runCheck(e, arrays, flags)
+	return runCheck(e, arrays, info, started, flags)
 }
 
 // arrayFromConfig is how the checker reaches one target of the

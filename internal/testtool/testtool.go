@@ -1,8 +1,8 @@
 // Package testtool finds the external programs that interoperability tests
-// run (OpenSSH's sshd and ssh, promtool, prometheus, wbemcli). Under CI
-// (CI set in the environment) a missing program fails the test, because
-// .ci/run installs them; on a developer machine the test is skipped with a
-// message saying which Debian package to install.
+// run (OpenSSH's sshd and ssh, promtool, prometheus, wbemcli, chromium).
+// Under CI (CI set in the environment) a missing program fails the test,
+// because .ci/run installs them; on a developer machine the test is
+// skipped with a message saying which Debian package to install.
 package testtool
 
 import (
@@ -20,6 +20,7 @@ var packages = map[string]string{
 	"promtool":   "prometheus",
 	"prometheus": "prometheus",
 	"wbemcli":    "sblim-wbemcli",
+	"chromium":   "chromium",
 }
 
 // Find returns the absolute path of program, looking in PATH and in the

@@ -24,6 +24,7 @@ RUN go build -trimpath \
 # distroless/static: CA certificates (CIM over HTTPS) and time zones, no shell, no package manager.
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/exporter /out/checker /out/fakearray /usr/local/bin/
+COPY LICENSE /usr/share/doc/rcopy-exporter/LICENSE
 # rcopy.yml, the password file and known_hosts are mounted here (paths in rcopy.yml are
 # relative to it); nothing secret is baked into the image.
 WORKDIR /etc/rcopy-exporter

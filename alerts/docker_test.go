@@ -311,6 +311,15 @@ func TestDockerfileBuildSteps(t *testing.T) {
 	if len(copied) != 3 {
 		t.Fatalf("final stage copies %v from the build stage, want exporter, checker and fakearray", copied)
 	}
+	for _, c := range final.find("COPY") {
+		if f := strings.Fields(c); !strings.HasPrefix(f[0], "--from=") {
+			for _, src := range f[:len(f)-1] {
+				if _, err := os.Stat(filepath.Join(repoRoot, src)); err != nil {
+					t.Errorf("final stage: COPY %s: %v", c, err)
+				}
+			}
+		}
+	}
 	for _, bin := range copied {
 		checkStatic(t, bin)
 		info, err := buildinfo.ReadFile(bin)

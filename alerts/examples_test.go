@@ -6,12 +6,16 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/threepar/rcopy-exporter/config"
+	"github.com/threepar/rcopy-exporter/internal/testtool"
 )
 
 const (
@@ -192,4 +196,97 @@ func uncommentBlock(block string) string {
 		b.WriteString(line[:i] + line[i+2:] + "\n")
 	}
 	return b.String()
+}
+
+const exampleUnit = "../examples/rcopy-exporter.service"
+
+// unitKeys reads a systemd unit's [Service] section: every value of each
+// key, in order.
+func unitKeys(t *testing.T, data []byte) map[string][]string {
+	t.Helper()
+	keys := map[string][]string{}
+	section := ""
+	for _, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimSpace(line)
+		switch {
+		case line == "" || strings.HasPrefix(line, "#"):
+		case strings.HasPrefix(line, "["):
+			section = line
+		case section == "[Service]":
+			k, v, ok := strings.Cut(line, "=")
+			if !ok {
+				t.Fatalf("%s: %q is not KEY=VALUE", exampleUnit, line)
+			}
+			keys[k] = append(keys[k], v)
+		}
+	}
+	return keys
+}
+
+// TestSystemdUnit checks examples/rcopy-exporter.service with systemd's
+// own tools (no running systemd needed): systemd-analyze verify accepts it
+// without a warning, and systemd-analyze security rates its sandboxing
+// (exposure 2.0 or lower: "OK"); it runs the exporter as a user of its
+// own, reloads with SIGHUP, and its command line, run by the built
+// exporter, accepts the example configuration at the unit's path.
+func TestSystemdUnit(t *testing.T) {
+	t.Parallel()
+	analyze := testtool.Require(t, "systemd-analyze")
+	data, err := os.ReadFile(exampleUnit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := unitKeys(t, data)
+	for key, want := range map[string]string{"User": "rcopy-exporter", "Group": "rcopy-exporter",
+		"ExecReload": "/bin/kill -HUP $MAINPID", "NoNewPrivileges": "yes", "ProtectSystem": "strict", "CapabilityBoundingSet": ""} {
+		if got := keys[key]; len(got) != 1 || got[0] != want {
+			t.Errorf("%s: %s=%q, want %q", exampleUnit, key, got, want)
+		}
+	}
+	execStart := strings.Fields(strings.Join(keys["ExecStart"], ""))
+	const binary, configDir = "/usr/local/bin/rcopy-exporter", "/etc/rcopy-exporter"
+	if len(execStart) < 2 || execStart[0] != binary || !slices.Contains(execStart, "--config.file="+configDir+"/rcopy.yml") {
+		t.Fatalf("%s: ExecStart %q, want %s --config.file=%s/rcopy.yml", exampleUnit, execStart, binary, configDir)
+	}
+
+	// The built exporter stands in for the installed one, a temporary
+	// directory for /etc/rcopy-exporter.
+	dir := t.TempDir()
+	exporter := filepath.Join(dir, "rcopy-exporter")
+	if out, err := exec.Command("go", "build", "-o", exporter, "github.com/threepar/rcopy-exporter/cmd/exporter").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	etc := filepath.Join(dir, "etc")
+	example, err := os.ReadFile(exampleExporter)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(etc, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	for name, content := range map[string][]byte{"rcopy.yml": example, "password": []byte("example-only\n"), "known_hosts": nil} {
+		if err := os.WriteFile(filepath.Join(etc, name), content, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	local := strings.NewReplacer(binary, exporter, configDir, etc)
+	args := strings.Fields(local.Replace(strings.Join(execStart, " ")))
+	if out, err := exec.Command(args[0], append(args[1:], "--config.check")...).CombinedOutput(); err != nil {
+		t.Errorf("ExecStart with --config.check: %v\n%s", err, out)
+	}
+	unit := filepath.Join(dir, "rcopy-exporter.service")
+	if err := os.WriteFile(unit, []byte(local.Replace(string(data))), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(analyze, "verify", unit).CombinedOutput(); err != nil || len(out) > 0 {
+		t.Errorf("systemd-analyze verify: %v\n%s", err, out)
+	}
+	out, err := exec.Command(analyze, "security", "--offline=yes", unit).CombinedOutput()
+	m := regexp.MustCompile(`Overall exposure level for \S+: (\d+\.\d+)`).FindSubmatch(out)
+	if err != nil || m == nil {
+		t.Fatalf("systemd-analyze security: %v\n%s", err, out)
+	}
+	if exposure, _ := strconv.ParseFloat(string(m[1]), 64); exposure > 2.0 {
+		t.Errorf("systemd-analyze security rates the unit's exposure %s, want 2.0 or lower:\n%s", m[1], out)
+	}
 }

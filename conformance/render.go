@@ -90,7 +90,7 @@ func newObservedJSON(t ObservedTriple) *observedJSON {
 
 func ptr[T any](v T) *T { return &v }
 
-// MarshalJSON writes the check JSON contract (DESIGN.md): conformant and
+// MarshalJSON writes the check JSON contract (docs/checker.md): conformant and
 // findings; each finding's observed is null when nothing was observed (a
 // NULL field of an observed triple is null), expected holds the rows as
 // `checker expect` prints them and rows their ids. step (multi-step runs)

@@ -23,7 +23,7 @@ import (
 	"github.com/threepar/rcopy-exporter/internal/buildinfo"
 )
 
-// Exit statuses, part of the command-line contract (DESIGN.md).
+// Exit statuses, part of the command-line contract (docs/checker.md).
 const (
 	exitConforms    = 0
 	exitNonConform  = 1

@@ -1,7 +1,7 @@
 // Command fakearray runs simulated HP 3PAR arrays with Remote Copy: each
 // array serves the array CLI over SSH and CIM-XML over HTTP on 127.0.0.1,
 // following the vendor's state tables, with faults to inject. See the
-// README section "Simulator (fakearray)".
+// simulator's page, docs/simulator.md.
 package main
 
 import (

@@ -1,5 +1,6 @@
 // Package bench holds the project's performance measurements: Go benchmarks
-// of the probe's stages (this package's tests) and the programs that measure
-// the running exporter against the simulator (bench/probe, bench/scale,
-// bench/growth). docs/benchmarks.md has the method and the numbers.
+// of a probe's stages and of the series the simulated pair costs (this
+// package's tests), and the programs that measure the running exporter
+// (bench/probe against a real OpenSSH sshd, bench/scale against many
+// simulated arrays). docs/benchmarks.md has the method and the numbers.
 package bench

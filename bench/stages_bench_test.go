@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"strconv"
 	"syscall"
@@ -11,27 +13,34 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 
 	"github.com/threepar/rcopy-exporter/bench/internal/harness"
 	"github.com/threepar/rcopy-exporter/collector"
+	"github.com/threepar/rcopy-exporter/conformance"
 	"github.com/threepar/rcopy-exporter/parser"
-	"github.com/threepar/rcopy-exporter/probecache"
+	"github.com/threepar/rcopy-exporter/source"
 )
 
-// benchGroups is the array size of the stage benchmarks: 300 groups of 8
-// volumes (2400 volumes, a big array) by default. RCOPY_BENCH_GROUPS
-// changes it (e.g. 1250 for 10000 volumes); CI runs the default once.
-func benchGroups(b *testing.B) int {
-	if s := os.Getenv("RCOPY_BENCH_GROUPS"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 {
-			b.Fatalf("RCOPY_BENCH_GROUPS=%q: want a positive number", s)
-		}
-		return n
+// benchSize is the array size of the stage benchmarks: 300 groups of 8
+// volumes (2400 volumes, a big array) by default. RCOPY_BENCH_GROUPS and
+// RCOPY_BENCH_VOLUMES (per group) change it; CI runs the default once.
+func benchSize(b *testing.B) (groups, volumes int) {
+	return benchEnv(b, "RCOPY_BENCH_GROUPS", 300), benchEnv(b, "RCOPY_BENCH_VOLUMES", 8)
+}
+
+func benchEnv(b *testing.B, name string, def int) int {
+	s := os.Getenv(name)
+	if s == "" {
+		return def
 	}
-	return 300
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 {
+		b.Fatalf("%s=%q: want a positive number", name, s)
+	}
+	return n
 }
 
 // processCPU is the CPU time this process has used (user + system). On a
@@ -45,8 +54,9 @@ func processCPU() time.Duration {
 }
 
 // cpuPerOp runs f b.N times and reports the process CPU time per run
-// (garbage collection included) as cpu-ms/op next to ns/op.
-func cpuPerOp(b *testing.B, f func()) {
+// (garbage collection included) as cpu-ms/op, and per volume as
+// cpu-µs/volume.
+func cpuPerOp(b *testing.B, volumes int, f func()) {
 	b.ReportAllocs()
 	start := processCPU()
 	n := 0
@@ -54,17 +64,28 @@ func cpuPerOp(b *testing.B, f func()) {
 		f()
 		n++
 	}
-	b.ReportMetric(float64(processCPU()-start)/1e6/float64(n), "cpu-ms/op")
+	cpu := float64(processCPU()-start) / float64(n)
+	b.ReportMetric(cpu/1e6, "cpu-ms/op")
+	b.ReportMetric(cpu/1e3/float64(volumes), "cpu-µs/volume")
 }
 
-type staticRunner []byte
+// staticCLI answers every command with the same output: the array's
+// showrcopy without the SSH round trip.
+type staticCLI []byte
 
-func (r staticRunner) Run(context.Context, string) ([]byte, error) { return r, nil }
+func (r staticCLI) Run(context.Context, string) ([]byte, error) { return r, nil }
+
+// registry is what /probe builds for one request: a fresh registry holding
+// the target's collector.
+func registry(out []byte) (*prometheus.Registry, *collector.Collector) {
+	c := collector.New(context.Background(), collector.Options{Target: "bench", Array: source.Array{Name: "bench", CLI: staticCLI(out)}})
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(c)
+	return reg, c
+}
 
 func gather(b *testing.B, out []byte) []*dto.MetricFamily {
-	reg := prometheus.NewRegistry()
-	c := collector.New(context.Background(), collector.Options{Runner: staticRunner(out)})
-	reg.MustRegister(c)
+	reg, c := registry(out)
 	mfs, err := reg.Gather()
 	if err != nil || !c.Up() {
 		b.Fatalf("gather: %v (up %v)", err, c.Up())
@@ -88,16 +109,18 @@ func encode(b *testing.B, mfs []*dto.MetricFamily, format expfmt.Format, w *byte
 }
 
 // BenchmarkProbeStages splits one probe of a big array (no CIM) into its
-// stages, to show where the time goes: parse, collect (parse + table
-// matching + series + gathering, through a registry and with
-// Collector.Gather, which /probe still uses for protocol buffers), the
-// exposition encodings and gzip; then what /probe does for text answers:
-// write-text (parse, match, write the text directly: a changed output),
-// compress-answer (gzip it for the cache) and, for an unchanged output,
-// key (digest the output) and gzip-cached (frame the cached answer).
+// stages, to show where the CPU goes: parse, judge (conformance.Judge),
+// collect (all of the collector's work, through a fresh registry's Gather:
+// parse, judge, series, the registry's checks), the two exposition
+// encodings Prometheus negotiates, gzip (at promhttp's level, and at
+// BestSpeed for comparison), and serve:
+// everything /probe does but the SSH read and resolving the target (a
+// fresh registry served by promhttp.HandlerFor to Prometheus' Accept and
+// Accept-Encoding).
 func BenchmarkProbeStages(b *testing.B) {
-	groups := benchGroups(b)
-	out, err := harness.Showrcopy(groups, 8)
+	groups, perGroup := benchSize(b)
+	volumes := groups * perGroup
+	out, err := harness.Showrcopy(groups, perGroup)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -107,70 +130,47 @@ func BenchmarkProbeStages(b *testing.B) {
 		series += len(mf.Metric)
 	}
 	var text bytes.Buffer
-	encode(b, mfs, expfmt.NewFormat(expfmt.TypeTextPlain), &text)
-	b.Logf("%d volumes: showrcopy %d bytes, %d series, %d bytes of text exposition", groups*8, len(out), series, text.Len())
+	encode(b, mfs, expfmt.NewFormat(expfmt.TypeOpenMetrics), &text)
+	b.Logf("%d volumes: showrcopy %d bytes, %d series (%.2f per volume), %d bytes of OpenMetrics",
+		volumes, len(out), series, float64(series)/float64(volumes), text.Len())
 
 	b.Run("parse", func(b *testing.B) {
 		b.SetBytes(int64(len(out)))
-		cpuPerOp(b, func() {
+		cpuPerOp(b, volumes, func() {
 			if _, err := parser.Parse(out); err != nil {
 				b.Fatal(err)
 			}
 		})
 	})
-	b.Run("collect-registry", func(b *testing.B) {
-		cpuPerOp(b, func() { gather(b, out) })
+	b.Run("judge", func(b *testing.B) {
+		parsed, err := parser.Parse(out)
+		if err != nil {
+			b.Fatal(err)
+		}
+		in := source.Reading{Raw: out, Output: parsed}.Input("bench")
+		cpuPerOp(b, volumes, func() {
+			if ls := conformance.Judge(in, conformance.Options{}); len(ls) != groups {
+				b.Fatalf("%d listings, want %d", len(ls), groups)
+			}
+		})
+	})
+	b.Run("collect", func(b *testing.B) {
+		cpuPerOp(b, volumes, func() { gather(b, out) })
 		b.ReportMetric(float64(series), "series")
-	})
-	b.Run("collect-gather", func(b *testing.B) {
-		cpuPerOp(b, func() {
-			c := collector.New(context.Background(), collector.Options{Runner: staticRunner(out)})
-			if _, err := c.Gather(); err != nil || !c.Up() {
-				b.Fatalf("gather: %v (up %v)", err, c.Up())
-			}
-		})
-	})
-	b.Run("write-text", func(b *testing.B) {
-		var buf bytes.Buffer
-		cpuPerOp(b, func() {
-			buf.Reset()
-			c := collector.New(context.Background(), collector.Options{Runner: staticRunner(out)})
-			if !c.Fetch().WriteText(&buf) {
-				b.Fatal("probe failed")
-			}
-		})
-	})
-	b.Run("compress-answer", func(b *testing.B) {
-		b.SetBytes(int64(text.Len()))
-		var a *probecache.Answer
-		cpuPerOp(b, func() { a = probecache.Compress(text.Bytes()) })
-		b.ReportMetric(float64(a.Size()), "gz-bytes")
-	})
-	b.Run("key", func(b *testing.B) {
-		b.SetBytes(int64(len(out)))
-		cpuPerOp(b, func() {
-			c := collector.New(context.Background(), collector.Options{Runner: staticRunner(out)})
-			if _, ok := c.Fetch().Key(); !ok {
-				b.Fatal("no key")
-			}
-		})
-	})
-	b.Run("gzip-cached", func(b *testing.B) {
-		a := probecache.Compress(text.Bytes())
-		tail := collector.AppendDuration(nil, time.Millisecond)
-		cpuPerOp(b, func() { _ = a.Gzip(tail) })
 	})
 	var w bytes.Buffer
 	b.Run("encode-text", func(b *testing.B) {
-		cpuPerOp(b, func() { encode(b, mfs, expfmt.NewFormat(expfmt.TypeTextPlain), &w) })
+		cpuPerOp(b, volumes, func() { encode(b, mfs, expfmt.NewFormat(expfmt.TypeTextPlain), &w) })
 	})
 	b.Run("encode-openmetrics", func(b *testing.B) {
-		cpuPerOp(b, func() { encode(b, mfs, expfmt.NewFormat(expfmt.TypeOpenMetrics), &w) })
+		cpuPerOp(b, volumes, func() { encode(b, mfs, expfmt.NewFormat(expfmt.TypeOpenMetrics), &w) })
 	})
+	// promhttp compresses at gzip's default level; BestSpeed shows what
+	// that choice costs.
 	for _, level := range []int{gzip.DefaultCompression, gzip.BestSpeed} {
-		name := "gzip-text-default"
+		name := "gzip-default"
 		if level == gzip.BestSpeed {
-			name = "gzip-text-bestspeed"
+			name = "gzip-bestspeed"
 		}
 		b.Run(name, func(b *testing.B) {
 			b.SetBytes(int64(text.Len()))
@@ -178,7 +178,7 @@ func BenchmarkProbeStages(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			cpuPerOp(b, func() {
+			cpuPerOp(b, volumes, func() {
 				w.Reset()
 				zw.Reset(&w)
 				if _, err := zw.Write(text.Bytes()); err != nil {
@@ -191,4 +191,17 @@ func BenchmarkProbeStages(b *testing.B) {
 			b.ReportMetric(float64(w.Len()), "gz-bytes")
 		})
 	}
+	b.Run("serve", func(b *testing.B) {
+		cpuPerOp(b, volumes, func() {
+			reg, c := registry(out)
+			req := httptest.NewRequest(http.MethodGet, "/probe?target=bench", nil)
+			req.Header.Set("Accept", harness.PrometheusAccept)
+			req.Header.Set("Accept-Encoding", "gzip")
+			rec := httptest.NewRecorder()
+			promhttp.HandlerFor(reg, promhttp.HandlerOpts{EnableOpenMetrics: true}).ServeHTTP(rec, req)
+			if rec.Code != http.StatusOK || !c.Up() || rec.Header().Get("Content-Encoding") != "gzip" {
+				b.Fatalf("HTTP %d, up %v, Content-Encoding %q", rec.Code, c.Up(), rec.Header().Get("Content-Encoding"))
+			}
+		})
+	})
 }

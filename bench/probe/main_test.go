@@ -3,24 +3,34 @@ package main
 import (
 	"context"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/threepar/rcopy-exporter/internal/testtool"
 )
 
-// TestMain lets the test binary be the floor helper, as the program is.
-func TestMain(m *testing.M) {
-	if spec := os.Getenv(floorHelperEnv); spec != "" {
-		os.Exit(floorHelper(spec, os.Stdin, os.Stdout))
+// TestProbeSmoke runs the comparison at toy size with the real OpenSSH
+// server and client, so that the program cannot rot. It fails on any
+// failed poll (a probe whose up is not 1 or that lacks a volume, an ssh
+// whose output differs from what sshd serves); it asserts no timing.
+func TestProbeSmoke(t *testing.T) {
+	testtool.Require(t, "sshd")
+	testtool.Require(t, "ssh")
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: it creates a throwaway login user for sshd (useradd)")
 	}
-	os.Exit(m.Run())
+	if err := run(context.Background(), params{rounds: 2, warmup: 1, groups: 2, volumes: 2}); err != nil {
+		t.Fatal(err)
+	}
 }
 
-// TestProbeSmoke runs the comparison at toy size with the real OpenSSH
-// client, so that the program cannot rot.
-func TestProbeSmoke(t *testing.T) {
-	testtool.Require(t, "ssh")
-	if err := run(context.Background(), 2, 1, 2, 2, ""); err != nil {
-		t.Fatal(err)
+// Without root the program refuses, saying why.
+func TestProbeRefusesWithoutRoot(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("runs as root")
+	}
+	err := run(context.Background(), params{rounds: 1, groups: 1, volumes: 1})
+	if err == nil || !strings.Contains(err.Error(), "needs root") {
+		t.Fatalf("run as non-root = %v, want an error saying it needs root", err)
 	}
 }

@@ -2,12 +2,14 @@
 // against many simulated arrays (one in-process simulator serving them all
 // on 127.0.0.1) and probes every array once per interval, as Prometheus
 // would, for a fixed duration. It reports the exporter's CPU use, peak RSS,
-// probe latency percentiles and errors, then stops by itself.
+// probe latency percentiles and errors, then stops by itself. CPU and
+// memory are the exporter process's own (/proc), not the simulator's or the
+// load driver's, which run in this process. The first round, in which the
+// exporter dials every array, is left out of the CPU share and the
+// latencies but not out of the errors and the peak RSS.
 //
-// With -no-cache the exporter writes every answer anew (--probe.cache-size=0),
-// as when every array's output changes between two probes.
-//
-//	go run ./bench/scale [-arrays 500] [-interval 15s] [-duration 3m] [-groups 25 -volumes 4] [-no-cache]
+//	go run ./bench/scale [-arrays 500] [-interval 15s] [-duration 3m] [-groups 25 -volumes 4]
+//	go run ./bench/scale -arrays 50 -groups 300 -volumes 8 -interval 60s -duration 5m
 package main
 
 import (
@@ -31,7 +33,6 @@ type params struct {
 	arrays, groupsPerPair, volumes int
 	interval, duration             time.Duration
 	exporterBin                    string
-	noCache                        bool
 }
 
 func main() {
@@ -40,9 +41,8 @@ func main() {
 	flag.IntVar(&p.groupsPerPair, "groups", 25, "remote copy groups per pair of arrays")
 	flag.IntVar(&p.volumes, "volumes", 4, "volumes per group")
 	flag.DurationVar(&p.interval, "interval", 15*time.Second, "probe interval per array (Prometheus' scrape_interval)")
-	flag.DurationVar(&p.duration, "duration", 3*time.Minute, "how long to probe (after one warm-up round)")
+	flag.DurationVar(&p.duration, "duration", 3*time.Minute, "how long to measure (after the first round)")
 	flag.StringVar(&p.exporterBin, "exporter", "", "exporter binary (default: go build ./cmd/exporter)")
-	flag.BoolVar(&p.noCache, "no-cache", false, "run the exporter with --probe.cache-size=0: every answer written anew")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -53,8 +53,9 @@ func main() {
 }
 
 type sample struct {
-	took time.Duration
-	err  error
+	took  time.Duration
+	err   error
+	first bool // in the first round, which dials every array
 }
 
 func run(ctx context.Context, p params) error {
@@ -83,11 +84,7 @@ func run(ctx context.Context, p params) error {
 	if err != nil {
 		return err
 	}
-	var exporterArgs []string
-	if p.noCache {
-		exporterArgs = append(exporterArgs, "--probe.cache-size=0")
-	}
-	exp, err := harness.StartExporter(ctx, p.exporterBin, cfgFile, exporterArgs...)
+	exp, err := harness.StartExporter(ctx, p.exporterBin, cfgFile)
 	if err != nil {
 		return err
 	}
@@ -96,60 +93,23 @@ func run(ctx context.Context, p params) error {
 	// Prometheus' scrape_timeout defaults to 10 s.
 	const scrapeTimeout = 10 * time.Second
 
-	// Warm-up: every array once (the exporter dials each array's SSH
-	// server), as fast as the exporter allows with 32 at a time.
-	warmStart := time.Now()
-	warm := make([]sample, len(arrays))
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 32)
-	for i, t := range arrays {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			r := harness.Probe(ctx, client, exp.URL, t.Name, scrapeTimeout)
-			warm[i] = sample{r.Took, r.Err}
-		}()
-	}
-	wg.Wait()
-	warmTook := time.Since(warmStart)
-	for _, s := range warm {
-		if s.err != nil {
-			return fmt.Errorf("warm-up: %w", s.err)
-		}
-	}
-
-	warmMem, err := harness.ReadMemory(exp.PID())
-	if err != nil {
-		return err
-	}
-	if err := harness.ResetPeakRSS(exp.PID()); err != nil {
-		return fmt.Errorf("resetting the peak RSS after the warm-up: %w", err)
-	}
-
-	// Steady state: each array on its own ticker, starts spread evenly
-	// over the interval as Prometheus spreads its targets.
-	cpu0, err := harness.CPUTime(exp.PID())
-	if err != nil {
-		return err
-	}
-	self0, err := harness.CPUTime(os.Getpid())
-	if err != nil {
-		return err
-	}
+	// Each array on its own ticker, first probes spread evenly over the
+	// interval as Prometheus spreads its targets. The first round dials
+	// every array (SSH handshakes); the measurement is the rounds after it.
+	loadBefore := harness.LoadAverage()
 	start := time.Now()
-	runCtx, cancel := context.WithTimeout(ctx, p.duration)
+	measureStart := start.Add(p.interval)
+	runCtx, cancel := context.WithDeadline(ctx, measureStart.Add(p.duration))
 	defer cancel()
 	results := make([][]sample, len(arrays))
 	var inFlight, peakInFlight atomic.Int64
+	var wg sync.WaitGroup
 	for i, t := range arrays {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			offset := time.Duration(int64(p.interval) * int64(i) / int64(len(arrays)))
-			next := start.Add(offset)
-			for {
+			for next := start.Add(offset); ; next = next.Add(p.interval) {
 				select {
 				case <-runCtx.Done():
 					return
@@ -164,13 +124,33 @@ func run(ctx context.Context, p params) error {
 				}
 				r := harness.Probe(ctx, client, exp.URL, t.Name, scrapeTimeout)
 				inFlight.Add(-1)
-				results[i] = append(results[i], sample{r.Took, r.Err})
-				next = next.Add(p.interval)
+				results[i] = append(results[i], sample{r.Took, r.Err, next.Before(measureStart)})
 			}
 		}()
 	}
+	select {
+	case <-time.After(time.Until(measureStart)):
+	case <-ctx.Done():
+		wg.Wait()
+		return ctx.Err()
+	}
+	firstMem, err := harness.ReadMemory(exp.PID())
+	if err != nil {
+		return err
+	}
+	if err := harness.ResetPeakRSS(exp.PID()); err != nil {
+		return fmt.Errorf("resetting the peak RSS after the first round: %w", err)
+	}
+	cpu0, err := harness.CPUTime(exp.PID())
+	if err != nil {
+		return err
+	}
+	self0, err := harness.CPUTime(os.Getpid())
+	if err != nil {
+		return err
+	}
 	wg.Wait()
-	wall := time.Since(start)
+	wall := time.Since(measureStart)
 	cpu1, err := harness.CPUTime(exp.PID())
 	if err != nil {
 		return err
@@ -203,28 +183,34 @@ func run(ctx context.Context, p params) error {
 
 	var took []time.Duration
 	var errs []error
+	firstProbes := 0
 	for _, rs := range results {
 		for _, s := range rs {
-			took = append(took, s.took)
 			if s.err != nil {
-				errs = append(errs, s.err)
+				errs = append(errs, s.err) // in any round
 			}
+			if s.first {
+				firstProbes++
+				continue
+			}
+			took = append(took, s.took)
 		}
 	}
 	st := harness.Summarize(took)
 	cpuShare := float64(cpu1-cpu0) / float64(wall)
-	fmt.Printf("machine: %s\n", harness.Machine())
-	fmt.Printf("setup: %d arrays x %d volumes (%d groups x %d), probed every %s for %s; simulator in this process, exporter pid %d (flags %q)\n",
-		len(arrays), p.groupsPerPair*p.volumes, p.groupsPerPair, p.volumes, p.interval, wall.Round(time.Second), exp.PID(), exporterArgs)
-	fmt.Printf("simulator + load driver (this process) used %.1f%% of one core\n", 100*float64(self1-self0)/float64(wall))
-	fmt.Printf("warm-up round (first SSH connection to each array, 32 probes at a time): %s, peak RSS %s MiB (RSS after it %s MiB)\n",
-		warmTook.Round(time.Millisecond), harness.MiB(warmMem.HWM), harness.MiB(warmMem.RSS))
-	fmt.Printf("steady state: peak in-flight probes %d, exporter RSS at the end %s MiB (%s, %v goroutines)\n\n",
+	fmt.Printf("machine: %s (at the start: %s)\n", harness.Machine(p.exporterBin), loadBefore)
+	fmt.Printf("setup: %d arrays x %d volumes (%d groups x %d), probed every %s; simulator in this process, exporter pid %d\n",
+		len(arrays), p.groupsPerPair*p.volumes, p.groupsPerPair, p.volumes, p.interval, exp.PID())
+	fmt.Printf("first round (%d probes, every array dialled): exporter RSS after it %s MiB, peak %s MiB\n",
+		firstProbes, harness.MiB(firstMem.RSS), harness.MiB(firstMem.HWM))
+	fmt.Printf("measured: the %s after it; simulator + load driver (this process) used %.1f%% of one core\n",
+		wall.Round(time.Second), 100*float64(self1-self0)/float64(wall))
+	fmt.Printf("peak in-flight probes %d, exporter RSS at the end %s MiB (%s, %v goroutines)\n\n",
 		peakInFlight.Load(), harness.MiB(mem.RSS), strings.Join(goMem, ", "), goroutines)
-	fmt.Println("| probes | errors | exporter CPU (share of one core) | steady-state peak RSS MiB | p50 ms | p99 ms | max ms | SSH dials |")
+	fmt.Println("| probes | errors (all rounds) | exporter CPU (share of one core) | exporter peak RSS MiB (whole run / after the first round) | p50 ms | p99 ms | max ms | SSH dials |")
 	fmt.Println("|---:|---:|---:|---:|---:|---:|---:|---:|")
-	fmt.Printf("| %d | %d | %.1f%% | %s | %s | %s | %s | %v |\n", st.N, len(errs), 100*cpuShare, harness.MiB(mem.HWM),
-		harness.MS(st.P50), harness.MS(st.P99), harness.MS(st.Max), dials)
+	fmt.Printf("| %d | %d | %.1f%% | %s / %s | %s | %s | %s | %v |\n", st.N, len(errs), 100*cpuShare,
+		harness.MiB(max(mem.HWM, firstMem.HWM)), harness.MiB(mem.HWM), harness.MS(st.P50), harness.MS(st.P99), harness.MS(st.Max), dials)
 	for i, e := range errs {
 		if i == 5 {
 			fmt.Printf("... and %d more errors\n", len(errs)-5)

@@ -1,7 +1,8 @@
-// Package harness is what the measurement programs under bench/ share:
-// building and starting the exporter binary (fakearray's Sim.WriteConfig
-// writes its configuration), reading a process's CPU time and memory from
-// /proc, and summarising latencies. It runs on Linux, on 127.0.0.1 only.
+// Package harness is what the measurements under bench/ share: the
+// simulator's showrcopy of a generated array, building and starting the
+// exporter binary and probing it as Prometheus does, reading a process's
+// CPU time and memory from /proc, and summarising latencies. It runs on
+// Linux, on 127.0.0.1 only.
 package harness
 
 import (
@@ -9,9 +10,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
-	"encoding/pem"
+	"debug/buildinfo"
 	"errors"
 	"fmt"
 	"io"
@@ -25,13 +24,11 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/crypto/ssh"
-
 	"github.com/threepar/rcopy-exporter/fakearray"
 )
 
-// ModuleRoot is the repository's root directory (where go.mod is).
-func ModuleRoot() (string, error) {
+// moduleRoot is the repository's root directory (where go.mod is).
+func moduleRoot() (string, error) {
 	out, err := exec.Command("go", "env", "GOMOD").Output()
 	if err != nil {
 		return "", fmt.Errorf("go env GOMOD: %w", err)
@@ -46,7 +43,7 @@ func ModuleRoot() (string, error) {
 // Build compiles the command package pkg (e.g. "./cmd/exporter") into dir and
 // returns the binary's path.
 func Build(dir, pkg string) (string, error) {
-	root, err := ModuleRoot()
+	root, err := moduleRoot()
 	if err != nil {
 		return "", err
 	}
@@ -57,35 +54,6 @@ func Build(dir, pkg string) (string, error) {
 		return "", fmt.Errorf("go build %s: %v\n%s", pkg, err, out)
 	}
 	return bin, nil
-}
-
-// ClientKey is an SSH client key written to a file (OpenSSH format, mode 0600).
-type ClientKey struct {
-	File          string
-	AuthorizedKey string // one authorized_keys line
-	Signer        ssh.Signer
-}
-
-// NewClientKey generates an ed25519 key and writes it to dir/id_ed25519.
-func NewClientKey(dir string) (*ClientKey, error) {
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		return nil, err
-	}
-	block, err := ssh.MarshalPrivateKey(priv, "rcopy bench")
-	if err != nil {
-		return nil, err
-	}
-	file := filepath.Join(dir, "id_ed25519")
-	if err := os.WriteFile(file, pem.EncodeToMemory(block), 0o600); err != nil {
-		return nil, err
-	}
-	signer, err := ssh.NewSignerFromKey(priv)
-	if err != nil {
-		return nil, err
-	}
-	line := strings.TrimSpace(string(ssh.MarshalAuthorizedKey(signer.PublicKey())))
-	return &ClientKey{File: file, AuthorizedKey: line, Signer: signer}, nil
 }
 
 // Exporter is a running exporter process.
@@ -165,20 +133,18 @@ const PrometheusAccept = "application/openmetrics-text;version=1.0.0;escaping=al
 // ProbeResult is one GET /probe.
 type ProbeResult struct {
 	Took      time.Duration // until the answer's last byte arrived
-	Gunzip    time.Duration // the client's time to decompress it, after Took
-	Bytes     int           // the answer's text
-	WireBytes int           // as sent (gzip)
+	Body      []byte        // the answer, decompressed
+	WireBytes int           // the answer as sent (gzip)
 	// Reported is the probe's own threepar_rcopy_scrape_duration_seconds:
 	// Took less HTTP and the exporter's scheduling.
 	Reported time.Duration
-	Up       bool
 	Err      error // transport error, non-200 status or up != 1
 }
 
 // Probe GETs /probe?target=target as Prometheus does (Accept, gzip, scrape
 // timeout header) and checks that the answer says threepar_rcopy_up 1.
 // Took ends when the last byte of the answer has arrived; decompressing it
-// is the client's work and is timed apart (Gunzip).
+// is the client's work and is not timed.
 func Probe(ctx context.Context, client *http.Client, baseURL, target string, scrapeTimeout time.Duration) ProbeResult {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, baseURL+"/probe?target="+target, nil)
 	if err != nil {
@@ -194,17 +160,15 @@ func Probe(ctx context.Context, client *http.Client, baseURL, target string, scr
 	}
 	body, err := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	res := ProbeResult{Took: time.Since(start), Bytes: len(body), WireBytes: len(body), Err: err}
+	res := ProbeResult{Took: time.Since(start), Body: body, WireBytes: len(body), Err: err}
 	if err != nil {
 		return res
 	}
 	if resp.Header.Get("Content-Encoding") == "gzip" {
-		unzipStart := time.Now()
 		zr, err := gzip.NewReader(bytes.NewReader(body))
 		if err == nil {
-			body, err = io.ReadAll(zr)
+			res.Body, err = io.ReadAll(zr)
 		}
-		res.Gunzip, res.Bytes = time.Since(unzipStart), len(body)
 		if err != nil {
 			res.Err = fmt.Errorf("probe %s: gzip answer: %w", target, err)
 			return res
@@ -214,12 +178,11 @@ func Probe(ctx context.Context, client *http.Client, baseURL, target string, scr
 		res.Err = fmt.Errorf("probe %s: HTTP %d", target, resp.StatusCode)
 		return res
 	}
-	res.Up = upValue(body) == 1
-	if d := sampleValue(body, "\nthreepar_rcopy_scrape_duration_seconds "); d >= 0 {
+	if d := sampleValue(res.Body, "\nthreepar_rcopy_scrape_duration_seconds "); d >= 0 {
 		res.Reported = time.Duration(d * float64(time.Second))
 	}
-	if !res.Up {
-		res.Err = fmt.Errorf("probe %s: up is not 1: %s", target, failureLines(body))
+	if upValue(res.Body) != 1 {
+		res.Err = fmt.Errorf("probe %s: up is not 1: %s", target, failureLines(res.Body))
 	}
 	return res
 }
@@ -402,8 +365,9 @@ func LoadAverage() string {
 	return strings.Join(f[:3], " ")
 }
 
-// Machine describes the machine for the reports: CPU model, cores, Go version.
-func Machine() string {
+// Machine describes the machine and the measured exporter binary for the
+// reports: CPU model, cores, the Go version the binary was built with, load.
+func Machine(exporterBin string) string {
 	model := "?"
 	if data, err := os.ReadFile("/proc/cpuinfo"); err == nil {
 		for _, l := range strings.Split(string(data), "\n") {
@@ -413,8 +377,11 @@ func Machine() string {
 			}
 		}
 	}
-	out, _ := exec.Command("go", "env", "GOVERSION").Output()
-	return fmt.Sprintf("%s, %d cores online, %s, load average %s", model, numCPU(), strings.TrimSpace(string(out)), LoadAverage())
+	goVersion := "?"
+	if bi, err := buildinfo.ReadFile(exporterBin); err == nil {
+		goVersion = bi.GoVersion
+	}
+	return fmt.Sprintf("%s, %d cores online; exporter built with %s; load average %s", model, numCPU(), goVersion, LoadAverage())
 }
 
 func numCPU() int {
@@ -435,49 +402,22 @@ func numCPU() int {
 	return n
 }
 
-// BigPair is two arrays, big-a (natural primary) and big-b, replicating
-// groups x volumes volumes (every fourth group periodic, the others
-// synchronous). The user 3paradm logs in with its built-in password or, when
-// authorizedKey is set, that key.
-func BigPair(groups, volumes int, authorizedKey string) *fakearray.Scenario {
-	u := fakearray.UserConfig{Name: fakearray.DefaultUser, Password: fakearray.DefaultPassword}
-	if authorizedKey != "" {
-		u.AuthorizedKeys = []string{authorizedKey}
-	}
-	users := []fakearray.UserConfig{u}
-	sc := &fakearray.Scenario{
-		Arrays: []fakearray.ArrayConfig{
-			{Name: "big-a", SystemID: 190001, Users: users},
-			{Name: "big-b", SystemID: 190002, Users: users},
-		},
-	}
-	for g := 0; g < groups; g++ {
-		gc := fakearray.GroupConfig{Name: fmt.Sprintf("rcg-%04d", g), Primary: "big-a", Secondary: "big-b",
-			Mode: "sync", Options: []string{"auto_recover"}}
-		if g%4 == 0 {
-			gc.Mode, gc.Period = "periodic", fakearray.Duration(5*time.Minute)
-		}
-		for v := 0; v < volumes; v++ {
-			gc.Volumes = append(gc.Volumes, fakearray.VolumeConfig{Name: fmt.Sprintf("vv%04d.%d", g, v)})
-		}
-		sc.Groups = append(sc.Groups, gc)
-	}
-	return sc
-}
-
-// Showrcopy is what the simulator prints for `showrcopy` on big-a of
-// BigPair(groups, volumes).
+// Showrcopy is what the simulator prints for `showrcopy` on the first
+// array of a generated pair (fakearray's generate: stanza) replicating
+// groups x volumes volumes.
 func Showrcopy(groups, volumes int) ([]byte, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	sim, err := fakearray.Start(ctx, BigPair(groups, volumes, ""), fakearray.Options{})
+	sc := &fakearray.Scenario{Generate: &fakearray.GenerateConfig{Arrays: 2, GroupsPerPair: groups, VolumesPerGroup: volumes}}
+	sim, err := fakearray.Start(ctx, sc, fakearray.Options{})
 	if err != nil {
 		return nil, err
 	}
 	defer sim.Close()
-	out, status := sim.Exec("big-a", "showrcopy")
+	name := sim.Arrays()[0].Name
+	out, status := sim.Exec(name, "showrcopy")
 	if status != 0 {
-		return nil, fmt.Errorf("showrcopy exit status %d: %.200s", status, out)
+		return nil, fmt.Errorf("%s: showrcopy exit status %d: %.200s", name, status, out)
 	}
 	return []byte(out), nil
 }

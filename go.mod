@@ -2,6 +2,8 @@ module github.com/threepar/rcopy-exporter
 
 go 1.26.8
 
+toolchain go1.26.10
+
 require (
 	github.com/alecthomas/kingpin/v2 v2.4.0
 	github.com/gliderlabs/ssh v0.3.8

@@ -6,12 +6,16 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/threepar/rcopy-exporter/config"
+	"github.com/threepar/rcopy-exporter/internal/testtool"
 )
 
 const (
@@ -26,20 +30,18 @@ type discoveredTarget struct {
 	Labels     map[string]string `json:"labels"`
 }
 
-// checkPrometheusConfig writes config next to the rules file in a temporary
-// directory, runs promtool check config on it and returns the relabeled
-// targets of job.
-func checkPrometheusConfig(t *testing.T, configYAML []byte, job string) []discoveredTarget {
+// checkPrometheusConfig runs promtool check config on the file dir/name
+// where it is (relative rule_files resolve from there) and returns the
+// relabeled targets of job.
+func checkPrometheusConfig(t *testing.T, dir, name, job string) []discoveredTarget {
 	t.Helper()
-	dir := t.TempDir()
-	for name, data := range map[string][]byte{"prometheus.yml": configYAML, rulesFile: Rules} {
-		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
-			t.Fatal(err)
-		}
+	configYAML, err := os.ReadFile(filepath.Join(dir, name))
+	if err != nil {
+		t.Fatal(err)
 	}
-	out, ok := runPromtool(t, dir, "check", "config", "prometheus.yml")
+	out, ok := runPromtool(t, dir, "check", "config", name)
 	if !ok {
-		t.Fatalf("promtool check config failed:\n%s", out)
+		t.Fatalf("promtool check config %s failed:\n%s", filepath.Join(dir, name), out)
 	}
 	if want := fmt.Sprintf("SUCCESS: %d rules found", len(loadRules(t))); strings.Contains(string(configYAML), "rule_files") && !strings.Contains(out, want) {
 		t.Errorf("promtool check config did not load the rules (want %q):\n%s", want, out)
@@ -48,7 +50,7 @@ func checkPrometheusConfig(t *testing.T, configYAML []byte, job string) []discov
 	// once, but a loaded machine gets a second, longer chance.
 	var targets []discoveredTarget
 	for _, timeout := range []string{"2s", "15s"} {
-		out, ok = runPromtool(t, dir, "check", "service-discovery", "--timeout="+timeout, "prometheus.yml", job)
+		out, ok = runPromtool(t, dir, "check", "service-discovery", "--timeout="+timeout, name, job)
 		if !ok {
 			t.Fatalf("promtool check service-discovery %s failed:\n%s", job, out)
 		}
@@ -103,21 +105,19 @@ func TestExampleExporterConfig(t *testing.T) {
 	}
 }
 
-// TestExamplePrometheusConfig checks the example with promtool and that its
-// relabeling turns each array into a probe of the exporter with
-// instance=<array>, for arrays and a module that the example exporter
-// configuration defines.
+// TestExamplePrometheusConfig checks the example with promtool as shipped,
+// in place (its rule_files path must name the rules file of the
+// repository), and that its relabeling turns each array into a probe of
+// the exporter with instance=<array> and no module parameter, for arrays
+// the example exporter configuration defines: each probe then uses its
+// target's own module.
 func TestExamplePrometheusConfig(t *testing.T) {
 	t.Parallel()
-	data, err := os.ReadFile(examplePrometheus)
-	if err != nil {
-		t.Fatal(err)
-	}
 	if !strings.Contains(string(Rules), `up{job="rcopy"}`) {
 		t.Fatalf("%s: RcopyExporterDown no longer matches job=\"rcopy\"; keep it and the example's job_name in step", rulesFile)
 	}
 	cfg := loadExampleExporterConfig(t)
-	for _, target := range checkPrometheusConfig(t, data, "rcopy") {
+	for _, target := range checkPrometheusConfig(t, filepath.Dir(examplePrometheus), filepath.Base(examplePrometheus), "rcopy") {
 		l := target.Labels
 		array := target.Discovered["__address__"]
 		if l["__address__"] != exporterAddress || l["__metrics_path__"] != "/probe" ||
@@ -127,8 +127,8 @@ func TestExamplePrometheusConfig(t *testing.T) {
 		if _, ok := cfg.Targets[array]; !ok {
 			t.Errorf("Prometheus probes %s, which examples/rcopy.yml does not name under targets:", array)
 		}
-		if _, ok := cfg.Modules[l["__param_module"]]; !ok {
-			t.Errorf("Prometheus asks for module %q, which examples/rcopy.yml does not define", l["__param_module"])
+		if m, ok := l["__param_module"]; ok {
+			t.Errorf("target %s: Prometheus sends module=%s, which overrides the module the target has in rcopy.yml", array, m)
 		}
 		if l["pair"] == "" {
 			t.Errorf("target %s has no pair label; the pair rules group by it", array)
@@ -162,15 +162,19 @@ func TestExampleShardingConfig(t *testing.T) {
 	if !strings.Contains(uncommented, fmt.Sprintf("modulus: %d", shards)) {
 		t.Fatalf("sharding example: want modulus: %d, got:\n%s", shards, uncommented)
 	}
-	targets := checkPrometheusConfig(t, []byte(sharded), "rcopy")
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(sharded), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	targets := checkPrometheusConfig(t, dir, "prometheus.yml", "rcopy")
 	var used []string
 	for _, target := range targets {
 		l := target.Labels
 		array := target.Discovered["__address__"]
 		sum := md5.Sum([]byte(array))
 		want := fmt.Sprintf("rcopy-exporter-%d:9840", binary.BigEndian.Uint64(sum[8:])%shards)
-		if l["__address__"] != want || l["instance"] != array || l["__param_target"] != array {
-			t.Errorf("sharded target %s relabeled to %v; want __address__ %s, instance and target %s", array, l, want, array)
+		if _, ok := l["__param_module"]; ok || l["__address__"] != want || l["instance"] != array || l["__param_target"] != array {
+			t.Errorf("sharded target %s relabeled to %v; want __address__ %s, instance and target %s, no module", array, l, want, array)
 		}
 		if !slices.Contains(used, l["__address__"]) {
 			used = append(used, l["__address__"])
@@ -192,4 +196,97 @@ func uncommentBlock(block string) string {
 		b.WriteString(line[:i] + line[i+2:] + "\n")
 	}
 	return b.String()
+}
+
+const exampleUnit = "../examples/rcopy-exporter.service"
+
+// unitKeys reads a systemd unit's [Service] section: every value of each
+// key, in order.
+func unitKeys(t *testing.T, data []byte) map[string][]string {
+	t.Helper()
+	keys := map[string][]string{}
+	section := ""
+	for _, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimSpace(line)
+		switch {
+		case line == "" || strings.HasPrefix(line, "#"):
+		case strings.HasPrefix(line, "["):
+			section = line
+		case section == "[Service]":
+			k, v, ok := strings.Cut(line, "=")
+			if !ok {
+				t.Fatalf("%s: %q is not KEY=VALUE", exampleUnit, line)
+			}
+			keys[k] = append(keys[k], v)
+		}
+	}
+	return keys
+}
+
+// TestSystemdUnit checks examples/rcopy-exporter.service with systemd's
+// own tools (no running systemd needed): systemd-analyze verify accepts it
+// without a warning, and systemd-analyze security rates its sandboxing
+// (exposure 2.0 or lower: "OK"); it runs the exporter as a user of its
+// own, reloads with SIGHUP, and its command line, run by the built
+// exporter, accepts the example configuration at the unit's path.
+func TestSystemdUnit(t *testing.T) {
+	t.Parallel()
+	analyze := testtool.Require(t, "systemd-analyze")
+	data, err := os.ReadFile(exampleUnit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := unitKeys(t, data)
+	for key, want := range map[string]string{"User": "rcopy-exporter", "Group": "rcopy-exporter",
+		"ExecReload": "/bin/kill -HUP $MAINPID", "NoNewPrivileges": "yes", "ProtectSystem": "strict", "CapabilityBoundingSet": ""} {
+		if got := keys[key]; len(got) != 1 || got[0] != want {
+			t.Errorf("%s: %s=%q, want %q", exampleUnit, key, got, want)
+		}
+	}
+	execStart := strings.Fields(strings.Join(keys["ExecStart"], ""))
+	const binary, configDir = "/usr/local/bin/rcopy-exporter", "/etc/rcopy-exporter"
+	if len(execStart) < 2 || execStart[0] != binary || !slices.Contains(execStart, "--config.file="+configDir+"/rcopy.yml") {
+		t.Fatalf("%s: ExecStart %q, want %s --config.file=%s/rcopy.yml", exampleUnit, execStart, binary, configDir)
+	}
+
+	// The built exporter stands in for the installed one, a temporary
+	// directory for /etc/rcopy-exporter.
+	dir := t.TempDir()
+	exporter := filepath.Join(dir, "rcopy-exporter")
+	if out, err := exec.Command("go", "build", "-o", exporter, "github.com/threepar/rcopy-exporter/cmd/exporter").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	etc := filepath.Join(dir, "etc")
+	example, err := os.ReadFile(exampleExporter)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(etc, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	for name, content := range map[string][]byte{"rcopy.yml": example, "password": []byte("example-only\n"), "known_hosts": nil} {
+		if err := os.WriteFile(filepath.Join(etc, name), content, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	local := strings.NewReplacer(binary, exporter, configDir, etc)
+	args := strings.Fields(local.Replace(strings.Join(execStart, " ")))
+	if out, err := exec.Command(args[0], append(args[1:], "--config.check")...).CombinedOutput(); err != nil {
+		t.Errorf("ExecStart with --config.check: %v\n%s", err, out)
+	}
+	unit := filepath.Join(dir, "rcopy-exporter.service")
+	if err := os.WriteFile(unit, []byte(local.Replace(string(data))), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(analyze, "verify", unit).CombinedOutput(); err != nil || len(out) > 0 {
+		t.Errorf("systemd-analyze verify: %v\n%s", err, out)
+	}
+	out, err := exec.Command(analyze, "security", "--offline=yes", unit).CombinedOutput()
+	m := regexp.MustCompile(`Overall exposure level for \S+: (\d+\.\d+)`).FindSubmatch(out)
+	if err != nil || m == nil {
+		t.Fatalf("systemd-analyze security: %v\n%s", err, out)
+	}
+	if exposure, _ := strconv.ParseFloat(string(m[1]), 64); exposure > 2.0 {
+		t.Errorf("systemd-analyze security rates the unit's exposure %s, want 2.0 or lower:\n%s", m[1], out)
+	}
 }

@@ -105,8 +105,12 @@ type Target struct {
 	Address string `yaml:"address" json:"address"`             // host:port (port 22 added at load)
 	Module  string `yaml:"module" json:"module"`               // default "default"
 	Lab     bool   `yaml:"lab,omitempty" json:"lab,omitempty"` // drills with --allow-changes only on lab targets
+	// CIMURL replaces the module's cim.url for this array (arrays whose
+	// CIM servers differ by more than the host, such as simulated arrays
+	// on one host with a port each); it may contain {target} too.
+	CIMURL string `yaml:"cim_url,omitempty" json:"cim_url,omitempty"`
 
-	line, moduleLine int
+	line, moduleLine, cimURLLine int
 }
 
 // Load reads and validates the configuration file at path, reading every
@@ -140,7 +144,14 @@ func Parse(data []byte, name string) (*Config, error) {
 	if len(c.Modules) == 0 {
 		return nil, fmt.Errorf("%s: no modules defined (a module named %q is used when a probe names none)", name, DefaultModuleName)
 	}
-	if err := c.readFiles(filepath.Dir(name)); err != nil {
+	// Paths relative to the file's directory are made absolute, so that
+	// they name the same files whatever the working directory (and /config
+	// shows a configuration that loads from anywhere).
+	dir, err := filepath.Abs(filepath.Dir(name))
+	if err != nil {
+		dir = filepath.Dir(name)
+	}
+	if err := c.readFiles(dir); err != nil {
 		return nil, positioned(name, err)
 	}
 	return &c, nil
@@ -158,13 +169,16 @@ func (c *Config) Module(name string) (*Module, bool) {
 // Resolve maps a probe's target and module parameters to an address
 // (host:port) and a module. target is a name under targets: (its address and
 // module apply; a non-empty module argument overrides the latter) or
-// HOST[:PORT] (port 22 by default) with module (or "default").
+// HOST[:PORT] (port 22 by default) with module (or "default"). For a target
+// with its own cim_url, m is a copy of the module with that URL (when the
+// module reads CIM).
 func (c *Config) Resolve(target, module string) (address string, m *Module, err error) {
 	if target == "" {
 		return "", nil, errors.New("no target given")
 	}
+	var cimURL string
 	if t, ok := c.Targets[target]; ok {
-		address = t.Address
+		address, cimURL = t.Address, t.CIMURL
 		if module == "" {
 			module = t.Module
 		}
@@ -181,13 +195,22 @@ func (c *Config) Resolve(target, module string) (address string, m *Module, err 
 	if !ok {
 		return "", nil, fmt.Errorf("unknown module %q (known: %s)", module, strings.Join(c.moduleNames(), ", "))
 	}
+	if cimURL != "" && m.CIM != nil {
+		own, cim := *m, *m.CIM
+		cim.URL = cimURL
+		own.CIM = &cim
+		m = &own
+	}
 	return address, m, nil
 }
 
-// Redacted returns the configuration as YAML with every secret shown as
-// "<secret>" (file paths are shown, contents never).
+// Redacted returns the configuration as it was loaded, as YAML that loads
+// again (exporter --config.check): the files it names with absolute paths,
+// never what is in them (secrets are only ever read from files), defaults
+// written out.
 func (c *Config) Redacted() string {
 	var out bytes.Buffer
+	out.WriteString("# The loaded configuration: defaults written out, paths absolute; secrets stay in their files.\n")
 	enc := yaml.NewEncoder(&out)
 	enc.SetIndent(2)
 	if err := enc.Encode(c); err != nil {
@@ -286,8 +309,18 @@ func (c *Config) UnmarshalYAML(node *yaml.Node) error {
 	}
 	sort.Slice(targets, func(i, j int) bool { return targets[i].line < targets[j].line })
 	for _, t := range targets {
-		if _, ok := c.Modules[t.Module]; !ok {
+		m, ok := c.Modules[t.Module]
+		if !ok {
 			return lineErrorf(t.moduleLine, "target %q: module %q is not defined under modules: (known: %s)", t.Name, t.Module, strings.Join(c.moduleNames(), ", "))
+		}
+		if t.CIMURL == "" {
+			continue
+		}
+		if m.CIM == nil {
+			return lineErrorf(t.cimURLLine, "target %q: cim_url needs a module that reads CIM (module %q has no cim: section, which gives the namespace, user and password)", t.Name, t.Module)
+		}
+		if _, err := m.CIM.checkURL("target "+strconv.Quote(t.Name)+": cim_url", t.CIMURL); err != nil {
+			return lineErrorf(t.cimURLLine, "%v", err)
 		}
 	}
 	return nil
@@ -359,6 +392,9 @@ func (s *SSH) UnmarshalYAML(node *yaml.Node) error {
 		return err
 	}
 	*s = SSH{Timeout: DefaultSSHTimeout, MaxOutputBytes: DefaultMaxOutputBytes, AuthBackoff: DefaultAuthBackoff}
+	if err := checkDurations(node, "ssh", plain{}); err != nil {
+		return err
+	}
 	if err := node.Decode((*plain)(s)); err != nil {
 		return err
 	}
@@ -384,16 +420,6 @@ func (s *SSH) UnmarshalYAML(node *yaml.Node) error {
 	return nil
 }
 
-// MarshalYAML shows the loaded secrets as <secret> next to their files.
-func (s SSH) MarshalYAML() (any, error) {
-	type plain SSH
-	return struct {
-		plain      `yaml:",inline"`
-		Password   Secret `yaml:"password,omitempty"`
-		PrivateKey Secret `yaml:"private_key,omitempty"`
-	}{plain(s), s.Password, s.PrivateKey}, nil
-}
-
 // UnmarshalYAML implements yaml.Unmarshaler.
 func (c *CIM) UnmarshalYAML(node *yaml.Node) error {
 	type plain CIM
@@ -401,6 +427,9 @@ func (c *CIM) UnmarshalYAML(node *yaml.Node) error {
 		return err
 	}
 	*c = CIM{Namespace: DefaultCIMNamespace, Timeout: DefaultCIMTimeout}
+	if err := checkDurations(node, "cim", plain{}); err != nil {
+		return err
+	}
 	if err := node.Decode((*plain)(c)); err != nil {
 		return err
 	}
@@ -408,9 +437,9 @@ func (c *CIM) UnmarshalYAML(node *yaml.Node) error {
 	if c.URL == "" {
 		return lineErrorf(node.Line, "cim.url is required, e.g. https://%s:5989", TargetPlaceholder)
 	}
-	u, err := url.Parse(strings.ReplaceAll(c.URL, TargetPlaceholder, placeholderCheckHost))
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
-		return lineErrorf(c.keyLines["url"], "cim.url %q is not an http(s)://HOST[:PORT][/PATH] URL ({target} stands for the probed host; credentials go in user and password_file)", c.URL)
+	u, err := c.checkURL("cim.url", c.URL)
+	if err != nil {
+		return lineErrorf(c.keyLines["url"], "%v", err)
 	}
 	switch {
 	case c.Namespace == "":
@@ -421,12 +450,26 @@ func (c *CIM) UnmarshalYAML(node *yaml.Node) error {
 		return lineErrorf(c.keyLines["insecure_skip_verify"], "cim: ca_file and insecure_skip_verify: true contradict each other; keep one")
 	case c.Timeout <= 0:
 		return lineErrorf(c.keyLines["timeout"], "cim.timeout must be positive, got %s", c.Timeout)
-	case u.Scheme == "http" && c.User != "" && !c.InsecureHTTPAuth && !isLoopbackIP(u.Hostname()):
-		return lineErrorf(c.keyLines["url"], "cim.url is plain http and user/password_file are set: the CIM password would cross the network readable by anyone on the path (HTTP Basic auth); use https (the array's CIM server listens on 5989), or accept the risk for a lab with insecure_http_auth: true")
 	case u.Scheme != "http" && c.InsecureHTTPAuth:
 		return lineErrorf(c.keyLines["insecure_http_auth"], "cim.insecure_http_auth applies to http URLs only; remove it (cim.url is %s)", u.Scheme)
 	}
 	return nil
+}
+
+// checkURL checks a CIM URL (cim.url, or a target's cim_url, named by
+// key) with this section's credentials: an http(s)://HOST[:PORT][/PATH]
+// URL, {target} standing for a host, no credentials in it, and no password
+// sent over plain http to anything but a loopback address unless
+// insecure_http_auth is set.
+func (c *CIM) checkURL(key, raw string) (*url.URL, error) {
+	u, err := url.Parse(strings.ReplaceAll(raw, TargetPlaceholder, placeholderCheckHost))
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
+		return nil, fmt.Errorf("%s %q is not an http(s)://HOST[:PORT][/PATH] URL ({target} stands for the probed host; credentials go in user and password_file)", key, raw)
+	}
+	if u.Scheme == "http" && c.User != "" && !c.InsecureHTTPAuth && !isLoopbackIP(u.Hostname()) {
+		return nil, fmt.Errorf("%s is plain http and user/password_file are set: the CIM password would cross the network readable by anyone on the path (HTTP Basic auth); use https (the array's CIM server listens on 5989), or accept the risk for a lab with insecure_http_auth: true", key)
+	}
+	return u, nil
 }
 
 // isLoopbackIP reports whether host is a loopback IP address literal:
@@ -436,15 +479,6 @@ func (c *CIM) UnmarshalYAML(node *yaml.Node) error {
 func isLoopbackIP(host string) bool {
 	ip, err := netip.ParseAddr(host)
 	return err == nil && ip.IsLoopback()
-}
-
-// MarshalYAML shows the loaded secret as <secret> next to its file.
-func (c CIM) MarshalYAML() (any, error) {
-	type plain CIM
-	return struct {
-		plain    `yaml:",inline"`
-		Password Secret `yaml:"password,omitempty"`
-	}{plain(c), c.Password}, nil
 }
 
 // UnmarshalYAML implements yaml.Unmarshaler.
@@ -458,6 +492,7 @@ func (t *Target) UnmarshalYAML(node *yaml.Node) error {
 		return err
 	}
 	t.line = node.Line
+	t.cimURLLine = valueLine(node, "cim_url")
 	t.moduleLine = valueLine(node, "module")
 	if t.moduleLine == 0 {
 		t.moduleLine = node.Line
@@ -620,6 +655,36 @@ func positionLine(file, msg string) string {
 		return fmt.Sprintf("%s:%s: %s", file, m[1], msg[len(m[0]):])
 	}
 	return fmt.Sprintf("%s: %s", file, strings.TrimPrefix(msg, "yaml: "))
+}
+
+// checkDurations reads the duration keys of a section (the time.Duration
+// fields of plain) before yaml.v3 does, which would answer a bare number
+// with "cannot unmarshal !!int `10` into time.Duration": a bare 0 is 0s,
+// another number gets the hint to write its unit, anything else an example.
+func checkDurations(node *yaml.Node, section string, plain any) error {
+	t := reflect.TypeOf(plain)
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if f.Type != reflect.TypeOf(time.Duration(0)) {
+			continue
+		}
+		key, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		v := mappingValue(node, key)
+		if v == nil || v.Kind != yaml.ScalarNode {
+			continue // absent, or yaml.v3 says what it is
+		}
+		if _, err := time.ParseDuration(v.Value); err == nil {
+			if v.Value == "0" {
+				v.Value, v.Tag = "0s", "!!str"
+			}
+			continue
+		}
+		if _, err := strconv.ParseFloat(v.Value, 64); err == nil {
+			return lineErrorf(v.Line, "%s.%s: %s has no unit: write %ss (or ms, m, h)", section, key, v.Value, v.Value)
+		}
+		return lineErrorf(v.Line, "%s.%s: %q is not a duration: write it like 20s, 1m30s or 500ms", section, key, v.Value)
+	}
+	return nil
 }
 
 // checkKeys rejects keys that are not yaml fields of plain (strict decoding:

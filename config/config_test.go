@@ -165,8 +165,8 @@ func TestParseErrors(t *testing.T) {
 		{"both secrets", mod(pwKH + "      private_key_file: id_ed25519\n"), file + ":7: ssh: set exactly one of password_file and private_key_file (both are set)"},
 		{"no known hosts", mod("      user: u\n      password_file: pw\n"), file + ":4: ssh.known_hosts_file is required"},
 		{"known hosts and insecure", mod(pwKH + "      insecure_ignore_host_key: true\n"), file + ":7: ssh: known_hosts_file and insecure_ignore_host_key"},
-		{"bad duration", mod(pwKH + "      timeout: 20x\n"), file + ":7: cannot unmarshal !!str `20x` into time.Duration"},
-		{"integer duration", mod(pwKH + "      timeout: 20\n"), file + ":7: cannot unmarshal !!int `20` into time.Duration"},
+		{"bad duration", mod(pwKH + "      timeout: 20x\n"), file + `:7: ssh.timeout: "20x" is not a duration: write it like 20s, 1m30s or 500ms`},
+		{"integer duration", mod(pwKH + "      timeout: 20\n"), file + ":7: ssh.timeout: 20 has no unit: write 20s (or ms, m, h)"},
 		{"negative duration", mod(pwKH + "      timeout: -1s\n"), file + ":7: ssh.timeout must be positive"},
 		{"zero max output", mod(pwKH + "      max_output_bytes: 0\n"), file + ":7: ssh.max_output_bytes must be positive"},
 		{"bad bool", mod(pwKH + "      insecure_ignore_host_key: yes please\n"), file + ":7: cannot unmarshal"},
@@ -189,6 +189,11 @@ func TestParseErrors(t *testing.T) {
 		{"cim ca and insecure", mod(pwKH) + "    cim:\n      url: https://{target}:5989\n      ca_file: ca.pem\n      insecure_skip_verify: true\n", file + ":10: cim: ca_file and insecure_skip_verify"},
 		{"cim missing ca", mod(pwKH) + "    cim:\n      url: https://{target}:5989\n      ca_file: nope.pem\n", file + `:9: module "default": cim.ca_file: ` + filepath.Join(dir, "nope.pem") + ": no such file or directory"},
 		{"bad time zone", mod(pwKH) + "    time_zone: IST\n", file + `:7: time_zone "IST" is not an IANA time zone name`},
+		{"auth_backoff without unit", mod(pwKH + "      auth_backoff: 2.5\n"), file + ":7: ssh.auth_backoff: 2.5 has no unit: write 2.5s (or ms, m, h)"},
+		{"cim timeout without unit", mod(pwKH) + "    cim:\n      url: https://{target}:5989\n      timeout: 30\n", file + ":9: cim.timeout: 30 has no unit: write 30s"},
+		{"cim_url without cim", mod(pwKH) + "targets:\n  a: {address: h, cim_url: 'https://h:5990'}\n", file + `:8: target "a": cim_url needs a module that reads CIM (module "default" has no cim: section`},
+		{"cim_url bad", mod(pwKH) + "    cim:\n      url: https://{target}:5989\ntargets:\n  a:\n    address: h\n    cim_url: 'ftp://h'\n", file + `:12: target "a": cim_url "ftp://h" is not an http(s)://`},
+		{"cim_url http with password", mod(pwKH) + "    cim:\n      url: https://{target}:5989\n      user: u\n      password_file: cimpw\ntargets:\n  a: {address: h, cim_url: 'http://h:5988'}\n", file + `:12: target "a": cim_url is plain http and user/password_file are set`},
 		{"two documents", mod(pwKH) + "---\nmodules: {}\n", file + ":7: more than one YAML document"},
 		{"duplicate key", mod(pwKH + "      user: v\n"), file + ":7:"},
 	}
@@ -267,10 +272,13 @@ func TestSecretNeverPrinted(t *testing.T) {
 		}
 	}
 	red := outputs["redacted"]
-	for _, want := range []string{"password: <secret>", "private_key: <secret>", "password_file: " + filepath.Join(dir, "pw"), "timeout: 20s", "url: https://{target}:5989"} {
+	for _, want := range []string{"password_file: " + filepath.Join(dir, "pw"), "private_key_file: " + filepath.Join(dir, "id_ed25519"), "timeout: 20s", "url: https://{target}:5989"} {
 		if !strings.Contains(red, want) {
 			t.Errorf("redacted config lacks %q:\n%s", want, red)
 		}
+	}
+	if strings.Contains(red, Redacted) || strings.Contains(red, "password:") || strings.Contains(red, "private_key:") {
+		t.Errorf("redacted config shows keys the loader refuses (the secrets are in their files):\n%s", red)
 	}
 	if !strings.Contains(outputs["json"], `"password":"\u003csecret\u003e"`) {
 		t.Errorf("json: %s", outputs["json"])
@@ -278,15 +286,94 @@ func TestSecretNeverPrinted(t *testing.T) {
 	if !strings.Contains(outputs["slog"], "ssh=<secret>") {
 		t.Errorf("slog: %s", outputs["slog"])
 	}
-	// The redacted form is itself a valid config apart from the secret lines.
-	var stripped []string
-	for _, l := range strings.Split(red, "\n") {
-		if !strings.Contains(l, Redacted) {
-			stripped = append(stripped, l)
+	// The redacted form loads again, from another directory (its paths are
+	// absolute), to the same configuration.
+	again, err := parseIn(t, t.TempDir(), red)
+	if err != nil {
+		t.Fatalf("redacted config does not load again: %v\n%s", err, red)
+	}
+	if again.Redacted() != red || again.Modules["default"].SSH.Password.Reveal() != testPassword {
+		t.Errorf("reloaded redacted config differs:\n%s\nwant\n%s", again.Redacted(), red)
+	}
+}
+
+// Relative paths are relative to the configuration file's directory and
+// become absolute at load, whatever the working directory.
+func TestRelativePathsBecomeAbsolute(t *testing.T) {
+	dir := fixtureDir(t)
+	sub := filepath.Join(dir, "etc")
+	if err := os.Mkdir(sub, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	rel, err := filepath.Rel(mustGetwd(t), filepath.Join(sub, "rcopy.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := "modules:\n  default:\n    ssh: {user: u, password_file: ../pw, known_hosts_file: ../known_hosts}\n"
+	if err := os.WriteFile(filepath.Join(sub, "rcopy.yml"), []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(rel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Modules["default"].SSH.PasswordFile; got != filepath.Join(dir, "pw") {
+		t.Errorf("password_file %q, want %q", got, filepath.Join(dir, "pw"))
+	}
+}
+
+func mustGetwd(t *testing.T) string {
+	t.Helper()
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return wd
+}
+
+// A bare 0 is a duration (auth_backoff: 0 retries at every probe).
+func TestZeroDuration(t *testing.T) {
+	c, err := parseIn(t, fixtureDir(t), "modules:\n  default:\n    ssh: {user: u, password_file: pw, known_hosts_file: known_hosts, auth_backoff: 0}\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Modules["default"].SSH.AuthBackoff; got != 0 {
+		t.Errorf("auth_backoff %s, want 0", got)
+	}
+}
+
+// A target's cim_url replaces its module's cim.url: one module serves
+// arrays whose CIM servers listen on different ports of one host.
+func TestTargetCIMURL(t *testing.T) {
+	text := `modules:
+  sim:
+    ssh: {user: u, password_file: pw, known_hosts_file: known_hosts}
+    cim: {url: 'http://{target}:5988', user: u, password_file: cimpw, insecure_http_auth: true}
+targets:
+  sim-a: {address: '127.0.0.1:2222', module: sim}
+  sim-b: {address: '127.0.0.1:2223', module: sim, cim_url: 'http://{target}:5990'}
+`
+	c, err := parseIn(t, fixtureDir(t), text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for target, want := range map[string]string{"sim-a": "http://127.0.0.1:5988", "sim-b": "http://127.0.0.1:5990", "127.0.0.1:2223": "http://127.0.0.1:5988"} {
+		address, m, err := c.Resolve(target, "sim")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := m.CIM.URLFor(address); got != want {
+			t.Errorf("%s: CIM URL %s, want %s", target, got, want)
+		}
+		if m.CIM.Password.Reveal() != testCIMPass || m.Name != "sim" {
+			t.Errorf("%s: the module's other settings are lost: %+v", target, m)
 		}
 	}
-	if _, err := parseIn(t, dir, strings.Join(stripped, "\n")); err != nil {
-		t.Errorf("redacted config (secrets removed) does not load again: %v\n%s", err, red)
+	if c.Modules["sim"].CIM.URL != "http://{target}:5988" {
+		t.Errorf("Resolve changed the module: %s", c.Modules["sim"].CIM.URL)
+	}
+	if !strings.Contains(c.Redacted(), "cim_url: http://{target}:5990") {
+		t.Errorf("/config does not show cim_url:\n%s", c.Redacted())
 	}
 }
 

@@ -50,3 +50,14 @@ func BenchmarkWriteJSON2400(b *testing.B) {
 		}
 	}
 }
+
+// The text report of the same pair (laid out within texttable.Width).
+func BenchmarkWriteText2400(b *testing.B) {
+	r := Evaluate(benchArrays(), Options{})
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := WriteText(io.Discard, r); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/threepar/rcopy-exporter/expected"
+	"github.com/threepar/rcopy-exporter/internal/texttable"
 	"github.com/threepar/rcopy-exporter/parser"
 )
 
@@ -90,7 +90,7 @@ func newObservedJSON(t ObservedTriple) *observedJSON {
 
 func ptr[T any](v T) *T { return &v }
 
-// MarshalJSON writes the check JSON contract (DESIGN.md): conformant and
+// MarshalJSON writes the check JSON contract (docs/checker.md): conformant and
 // findings; each finding's observed is null when nothing was observed (a
 // NULL field of an observed triple is null), expected holds the rows as
 // `checker expect` prints them and rows their ids. step (multi-step runs)
@@ -148,11 +148,13 @@ func (r Report) Summary() string {
 	return fmt.Sprintf("%d findings: %s; %s", len(r.Findings), strings.Join(parts, ", "), outcome)
 }
 
-// WriteText writes one aligned line per finding, verdict first. In the
-// OBSERVED column a `*` marks each field that differs from the nearest
-// expected row (shown in EXPECTED, followed by the ids of the other rows
-// that apply). A
-// summary line ends the report.
+// WriteText writes one aligned row per finding, verdict first, within
+// texttable.Width columns: where it is (array, group, volume), what
+// showrcopy shows (role/sync status/target status) and the table rows that
+// apply (the nearest first). A finding that fails has a note under it: the
+// CIM triple observed, a `*` on each field that differs from the nearest
+// row, and that row's triple; or why it fails. A summary line ends the
+// report. (The triples of every finding are in the JSON report.)
 func WriteText(w io.Writer, r Report) error {
 	w = PrintableText(w)
 	steps := false
@@ -162,25 +164,78 @@ func WriteText(w io.Writer, r Report) error {
 			break
 		}
 	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	head := []string{"VERDICT", "ARRAY", "GROUP", "VOLUME", "ROLE", "SYNC", "TARGET", "OBSERVED", "EXPECTED"}
+	head := []string{"VERDICT", "ARRAY", "GROUP", "VOLUME", "ROLE/SYNC/TARGET", "ROWS"}
 	if steps {
 		head = append([]string{head[0], "STEP"}, head[1:]...)
 	}
-	fmt.Fprintln(tw, strings.Join(head, "\t"))
+	var t texttable.Table
+	t.Row(head...)
 	for _, f := range r.Findings {
-		observed, expect := textCells(f)
-		cells := []string{string(f.Verdict), f.Array, f.Group, f.Volume, dash(f.Role), dash(f.SyncStatus), dash(f.TargetStatus), observed, expect}
+		state := dash(f.Role) + "/" + dash(f.SyncStatus) + "/" + dash(f.TargetStatus)
+		if f.Volume == PairVolume {
+			state = dash(f.Role)
+		}
+		cells := []string{string(f.Verdict), f.Array, f.Group, f.Volume, state, rowsText(f)}
 		if steps {
 			cells = append([]string{cells[0], dash(f.Step)}, cells[1:]...)
 		}
-		fmt.Fprintln(tw, strings.Join(cells, "\t"))
+		t.Row(PrintableCells(cells)...)
+		t.Note(parser.Printable(textNote(f)))
 	}
-	if err := tw.Flush(); err != nil {
+	if err := t.Write(w, texttable.Width); err != nil {
 		return err
 	}
 	_, err := fmt.Fprintln(w, r.Summary())
 	return err
+}
+
+// rowsText is the ROWS cell: the nearest expected row, then the others.
+func rowsText(f Finding) string {
+	if f.Volume == PairVolume {
+		return "-"
+	}
+	if len(f.Expected) == 0 {
+		return "(no row)"
+	}
+	near := nearest(f.Expected, f.Observed, f.Matched)
+	s := near.ID
+	if near.Uncertain {
+		s += " (uncertain)"
+	}
+	var others []string
+	for _, r := range f.Expected {
+		if r.ID != near.ID {
+			others = append(others, r.ID)
+		}
+	}
+	if len(others) > 0 {
+		s += " (also " + strings.Join(others, ", ") + ")"
+	}
+	return s
+}
+
+// textNote is the line under a failing finding: the observed triple against
+// the nearest row's, or the reason.
+func textNote(f Finding) string {
+	switch {
+	case f.Verdict == Match || f.Verdict == NoObservation:
+		return ""
+	case f.Volume != PairVolume && f.Observed != nil && len(f.Expected) > 0:
+		near := nearest(f.Expected, f.Observed, f.Matched)
+		return "observed " + observedText(*f.Observed, &near.Triple) + "; " + near.ID + " expects " + tripleText(near.Triple, nil)
+	}
+	return f.Reason
+}
+
+// PrintableCells escapes the control characters of array-supplied text in
+// table cells (parser.Printable) before the table is laid out, so that the
+// escapes count in the columns' widths.
+func PrintableCells(cells []string) []string {
+	out := make([]string, len(cells))
+	for i, c := range cells {
+		out[i] = parser.Printable(c)
+	}
+	return out
 }
 
 func dash(s string) string {

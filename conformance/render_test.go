@@ -6,8 +6,10 @@ import (
 	"encoding/xml"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/threepar/rcopy-exporter/expected"
+	"github.com/threepar/rcopy-exporter/internal/texttable"
 )
 
 // sampleReport: a pair in split brain, one matching volume, one mismatching
@@ -72,38 +74,56 @@ func TestWriteJSON(t *testing.T) {
 	}
 }
 
+// TestWriteText: one row per finding, verdict first, columns aligned, no
+// line over texttable.Width; a failing finding has a note under it (the
+// observed triple with each differing field marked against the nearest
+// row's triple, or the reason).
 func TestWriteText(t *testing.T) {
 	var buf bytes.Buffer
 	if err := WriteText(&buf, sampleReport()); err != nil {
 		t.Fatal(err)
 	}
-	lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
-	if len(lines) != 9 { // header, 6 volumes of A and B, 1 pair, summary
-		t.Fatalf("%d lines:\n%s", len(lines), buf.String())
-	}
+	out := buf.String()
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
 	if !strings.HasPrefix(lines[0], "VERDICT ") {
-		t.Errorf("header %q", lines[0])
+		t.Fatalf("header %q", lines[0])
 	}
-	// Verdict first; the mismatching field (ProgressStatus) marked.
-	var mismatch string
-	for _, l := range lines {
-		if strings.HasPrefix(l, "mismatch") && strings.Contains(l, " v2 ") {
-			mismatch = l
-		}
-	}
-	if !strings.Contains(mismatch, "Synchronized/Synchronized/Failing_back*/RR=false") || strings.Contains(mismatch, "Synchronized*") {
-		t.Errorf("mismatch line does not mark exactly the differing field: %q", mismatch)
-	}
-	if !strings.Contains(buf.String(), "(not reported)") || !strings.Contains(buf.String(), "NULL*/Synchronized/Completed/RR=NULL*") ||
-		!strings.Contains(buf.String(), "split brain") {
-		t.Errorf("text lacks the unreported volume or the pair reason:\n%s", buf.String())
-	}
-	// Columns align: every row's OBSERVED column starts at the same offset.
-	col := strings.Index(lines[0], "OBSERVED")
+	var rows []string
+	notes := map[string]string{} // volume -> its note, continuation lines joined
+	last := ""
 	for _, l := range lines[1 : len(lines)-1] {
-		if len(l) <= col || l[col-1] != ' ' || l[col] == ' ' {
-			t.Errorf("misaligned line %q (OBSERVED at %d)", l, col)
+		if n := utf8.RuneCountInString(l); n > texttable.Width {
+			t.Errorf("%d columns: %q", n, l)
 		}
+		if strings.HasPrefix(l, "    ") {
+			notes[last] = strings.TrimSpace(notes[last] + " " + strings.TrimSpace(l))
+			continue
+		}
+		rows = append(rows, l)
+		last = strings.Fields(l)[3]
+	}
+	if len(rows) != 7 { // 6 volumes of A and B, 1 pair
+		t.Fatalf("%d rows:\n%s", len(rows), out)
+	}
+	// Columns align: every row's ROWS cell starts at the header's offset.
+	col := strings.Index(lines[0], "ROWS")
+	for _, l := range rows {
+		if len(l) <= col || l[col-1] != ' ' || l[col] == ' ' {
+			t.Errorf("misaligned row %q (ROWS at %d)", l, col)
+		}
+	}
+	for volume, want := range map[string]string{
+		"v2": "observed Synchronized/Synchronized/Failing_back*/RR=false; T109-synced expects Synchronized/Synchronized/Completed/RR=false",
+		"v3": "CIM does not report this replicated volume for target B",
+		"v5": "observed NULL*/Synchronized/Completed/RR=NULL*; T109-synced expects Synchronized/Synchronized/Completed/RR=false",
+		"*":  "split brain: both arrays are primary (Primary and Primary)",
+	} {
+		if notes[volume] != want {
+			t.Errorf("note of %s: %q, want %q", volume, notes[volume], want)
+		}
+	}
+	if notes["v1"] != "" {
+		t.Errorf("a match has a note: %q", notes["v1"])
 	}
 	if last := lines[len(lines)-1]; !strings.HasSuffix(last, "NOT CONFORMANT") || !strings.Contains(last, "3 mismatch") {
 		t.Errorf("summary %q", last)

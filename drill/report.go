@@ -4,10 +4,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
-	"text/tabwriter"
+	"unicode/utf8"
 
 	"github.com/threepar/rcopy-exporter/conformance"
+	"github.com/threepar/rcopy-exporter/internal/texttable"
+	"github.com/threepar/rcopy-exporter/parser"
 )
 
 // Write renders the report: text (a per-step table), json, or junit (one
@@ -112,17 +115,23 @@ func WriteJSON(w io.Writer, r *Report) error {
 
 // WriteText writes the per-step table a person reads at a glance, the
 // failing findings under it, the first failure, and (when the walk stopped
-// early) the commands that bring the pair back.
+// early) the commands that bring the pair back; every line within
+// texttable.Width columns.
 func WriteText(w io.Writer, r *Report) error {
 	w = conformance.PrintableText(w)
-	third, thirdCol := "", ""
-	if r.Third != "" {
-		third, thirdCol = ", "+r.Third+" (periodic secondary, Synchronous Long Distance)", "\t"+strings.ToUpper(r.Third)
+	para := func(first, indent, text string) {
+		_ = texttable.Paragraph(w, texttable.Width, first, indent, parser.Printable(text))
 	}
-	fmt.Fprintf(w, "Disaster-recovery walk: %s (natural primary) -> %s (natural secondary)%s; groups %s\n\n",
-		r.Primary, r.Secondary, third, strings.Join(r.Groups, ", "))
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "#\tSTEP\tEXPECTED ROWS\t%s\t%s%s\tPAIR\tRESULT\n", strings.ToUpper(r.Primary), strings.ToUpper(r.Secondary), thirdCol)
+	third := ""
+	head := []string{"#", "STEP", "EXPECTED ROWS", strings.ToUpper(r.Primary), strings.ToUpper(r.Secondary)}
+	if r.Third != "" {
+		third = ", " + r.Third + " (periodic secondary, Synchronous Long Distance)"
+		head = append(head, strings.ToUpper(r.Third))
+	}
+	para("", "  ", fmt.Sprintf("Disaster-recovery walk: %s (natural primary) -> %s (natural secondary)%s; groups %s",
+		r.Primary, r.Secondary, third, strings.Join(r.Groups, ", ")))
+	fmt.Fprintln(w)
+	rows := [][]string{append(head, "PAIR", "RESULT")}
 	for i, s := range r.Steps {
 		result := "PASS"
 		switch {
@@ -131,14 +140,14 @@ func WriteText(w io.Writer, r *Report) error {
 		case !s.Observed:
 			result = "not observed"
 		}
-		thirdCell := ""
+		row := []string{strconv.Itoa(i + 1), s.Name, rowsCell(s), arrayCell(s, r.Primary, Primary, r.Strict),
+			arrayCell(s, r.Secondary, Secondary, r.Strict)}
 		if r.Third != "" {
-			thirdCell = "\t" + arrayCell(s, r.Third, Third, r.Strict)
+			row = append(row, arrayCell(s, r.Third, Third, r.Strict))
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s%s\t%s\t%s\n", i+1, s.Name, rowsCell(s), arrayCell(s, r.Primary, Primary, r.Strict),
-			arrayCell(s, r.Secondary, Secondary, r.Strict), thirdCell, pairCell(s, r.Strict), result)
+		rows = append(rows, append(row, pairCell(s, r.Strict), result))
 	}
-	if err := tw.Flush(); err != nil {
+	if err := writeTable(w, rows); err != nil {
 		return err
 	}
 	notes := false
@@ -148,20 +157,21 @@ func WriteText(w io.Writer, r *Report) error {
 				fmt.Fprintln(w)
 				notes = true
 			}
-			fmt.Fprintf(w, "step %d %s: %s\n", i+1, s.Name, s.Note)
+			para("", "  ", fmt.Sprintf("step %d %s: %s", i+1, s.Name, s.Note))
 		}
 	}
 	if !r.Conformant {
-		fmt.Fprintln(w, "\nWhat did not conform (volumes with the same state and reason on one line):")
-		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "STEP\tARRAY\tVOLUMES\tROLE/SYNC\tVERDICT\tWHY")
+		fmt.Fprintln(w, "\nWhat did not conform (volumes with the same state and reason together):")
 		for i, s := range r.Steps {
 			for _, l := range failureLines(s.Findings, r.Strict) {
-				fmt.Fprintf(tw, "%d %s\t%s\t%s\t%s\t%s\t%s\n", i+1, s.Name, l.array, l.volumes(), l.state, l.verdict, l.reason)
+				para("", "    ", fmt.Sprintf("step %d %s, %s, %s: %s", i+1, s.Name, l.array, l.state, l.verdict))
+				what := "volumes: "
+				if l.pair {
+					what = "groups: "
+				}
+				para("    "+what, "    "+strings.Repeat(" ", len(what)), l.volumes())
+				para("    why: ", "         ", l.reason)
 			}
-		}
-		if err := tw.Flush(); err != nil {
-			return err
 		}
 	}
 	writeRowsShown(w, r)
@@ -174,13 +184,14 @@ func WriteText(w io.Writer, r *Report) error {
 		if f.Volume != "" {
 			where += " volume " + f.Volume
 		}
-		fmt.Fprintf(w, "FIRST FAILURE: step %s (rows %s), %s: %s\n", f.Step, f.Rows, where, f.Reason)
+		para("FIRST FAILURE: ", "  ", fmt.Sprintf("step %s (rows %s), %s: %s", f.Step, f.Rows, where, f.Reason))
 	}
 	if r.Stopped != "" {
-		fmt.Fprintf(w, "The walk %s.\n", r.Stopped)
+		para("", "  ", fmt.Sprintf("The walk %s.", r.Stopped))
 	}
 	if rec := r.Recovery(); len(rec) > 0 {
-		fmt.Fprintf(w, "\nTo bring the pair back to its natural direction (%s primary), from where the walk ended:\n", r.Primary)
+		fmt.Fprintln(w)
+		para("", "", fmt.Sprintf("To bring the pair back to its natural direction (%s primary), from where the walk ended:", r.Primary))
 		WriteRecovery(w, rec)
 	}
 	passed := 0
@@ -232,11 +243,11 @@ func writeRowsShown(w io.Writer, r *Report) {
 		return
 	}
 	fmt.Fprintf(w, "\nRows shown (%d; row: the steps where a volume matched it):\n", len(order))
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	var rows [][]string
 	for _, id := range order {
-		fmt.Fprintf(tw, "  %s\t%s\n", id, strings.Join(steps[id], " "))
+		rows = append(rows, []string{"", id, strings.Join(steps[id], " ")}) // the empty column indents
 	}
-	tw.Flush()
+	_ = writeTable(w, rows)
 }
 
 // command is the CLI command of a setrcopygroup action as the walk issues
@@ -344,17 +355,27 @@ func (r *Report) Recovery() []RecoveryStep {
 	return out
 }
 
-// WriteRecovery prints recovery steps, one numbered line each.
+// WriteRecovery prints recovery steps, one numbered line each, within
+// texttable.Width columns: a comment (# ...) that does not fit after its
+// command goes on the next lines, so that the command line stays whole.
 func WriteRecovery(w io.Writer, steps []RecoveryStep) {
 	w = conformance.PrintableText(w)
 	for i, s := range steps {
+		number := fmt.Sprintf("  %d. ", i+1)
+		indent := strings.Repeat(" ", len(number))
 		switch {
 		case s.Command != "" && s.Do != "":
-			fmt.Fprintf(w, "  %d. on %s: %s   # %s\n", i+1, s.Array, s.Command, s.Do)
+			line := fmt.Sprintf("%son %s: %s   # %s", number, s.Array, s.Command, s.Do)
+			if utf8.RuneCountInString(line) <= texttable.Width {
+				fmt.Fprintln(w, line)
+				break
+			}
+			fmt.Fprintf(w, "%son %s: %s\n", number, s.Array, s.Command)
+			_ = texttable.Paragraph(w, texttable.Width, indent+"# ", indent+"# ", s.Do)
 		case s.Command != "":
-			fmt.Fprintf(w, "  %d. on %s: %s\n", i+1, s.Array, s.Command)
+			fmt.Fprintf(w, "%son %s: %s\n", number, s.Array, s.Command)
 		default:
-			fmt.Fprintf(w, "  %d. %s\n", i+1, s.Do)
+			_ = texttable.Paragraph(w, texttable.Width, number, indent, s.Do)
 		}
 	}
 }
@@ -363,14 +384,24 @@ func WriteRecovery(w io.Writer, steps []RecoveryStep) {
 // issue and the rows each step must show.
 func WritePlan(w io.Writer, steps []Step, primary, secondary string, groups, secondaryGroups []string) {
 	w = conformance.PrintableText(w)
-	fmt.Fprintf(w, "Plan: disaster-recovery walk of %s (natural primary) -> %s (natural secondary), groups %s\n",
-		primary, secondary, strings.Join(groups, ", "))
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "#\tSTEP\tACTION\tTHEN EXPECT")
+	_ = texttable.Paragraph(w, texttable.Width, "", "  ", parser.Printable(fmt.Sprintf("Plan: disaster-recovery walk of %s (natural primary) -> %s (natural secondary), groups %s",
+		primary, secondary, strings.Join(groups, ", "))))
+	var t texttable.Table
+	t.Whole(2) // the commands the drill will issue, whole
+	t.Row("#", "STEP", "ACTION", "THEN EXPECT")
 	for i, s := range steps {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", i+1, s.Name, s.Describe(primary, secondary, secondaryGroups), s.expectText(primary, secondary))
+		t.Row(conformance.PrintableCells([]string{strconv.Itoa(i + 1), s.Name, s.Describe(primary, secondary, secondaryGroups), s.expectText(primary, secondary)})...)
 	}
-	tw.Flush()
+	_ = t.Write(w, texttable.Width)
+}
+
+// writeTable lays out a table within texttable.Width columns, the cells'
+// control characters escaped first.
+func writeTable(w io.Writer, rows [][]string) error {
+	for i, r := range rows {
+		rows[i] = conformance.PrintableCells(r)
+	}
+	return texttable.Write(w, texttable.Width, rows)
 }
 
 // failureLine is the failing findings of one step that share array, state,
@@ -379,6 +410,7 @@ type failureLine struct {
 	array, state, reason string
 	verdict              conformance.Verdict
 	names                []string // group: volume
+	pair                 bool     // names are groups (a pair check)
 }
 
 // maxVolumeNames caps the volumes named on one line.
@@ -408,7 +440,7 @@ func failureLines(fs []conformance.Finding, strict bool) []*failureLine {
 		key := f.Array + "\x00" + state + "\x00" + string(f.Verdict) + "\x00" + f.Reason
 		l := index[key]
 		if l == nil {
-			l = &failureLine{array: f.Array, state: state, reason: f.Reason, verdict: f.Verdict}
+			l = &failureLine{array: f.Array, state: state, reason: f.Reason, verdict: f.Verdict, pair: f.Volume == conformance.PairVolume}
 			index[key] = l
 			out = append(out, l)
 		}

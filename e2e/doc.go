@@ -9,6 +9,10 @@
 // API, once with the exporter's volume series and once with every module set
 // to volume_metrics: false, where the alerts must fire the same.
 //
+// A second test proves that the example's job honours each target's own
+// module: one array's module reads CIM (through its target's cim_url), the
+// other's does not, and only the first shows what its CIM server reports.
+//
 // The rules' for: durations are minutes long; the copy that the test loads
 // has them set to 0s so that a scenario takes seconds. The real durations
 // are covered by the promtool unit tests in package alerts

@@ -574,10 +574,10 @@ func seq(n *yaml.Node) []*yaml.Node {
 }
 
 // writePrometheusConfig derives the test's Prometheus configuration from
-// examples/prometheus.yml, keeping its rcopy job's relabeling as shipped:
-// 1s intervals, the simulated pair as targets (with a pair label), no
-// module parameter (each simulated array has its own module, for its own
-// CIM port), and the exporter's real address.
+// examples/prometheus.yml, keeping its rcopy job's relabeling and
+// parameters as shipped (no module parameter: each array uses its own
+// module): 1s intervals, the simulated pair as targets (with a pair
+// label), the rules copy next to it, and the exporter's real address.
 func writePrometheusConfig(t *testing.T, path, exporterAddr string) {
 	t.Helper()
 	const example = "../examples/prometheus.yml"
@@ -597,7 +597,9 @@ func writePrometheusConfig(t *testing.T, path, exporterAddr string) {
 		job, _ := j.(map[string]any)
 		switch job["job_name"] {
 		case "rcopy":
-			delete(job, "params")
+			if params, ok := job["params"]; ok {
+				t.Fatalf("%s: job rcopy sends params %v; a module parameter would override every target's own module", example, params)
+			}
 			job["scrape_interval"], job["scrape_timeout"] = "1s", "1s"
 			job["static_configs"] = []any{map[string]any{
 				"targets": []string{primaryArray, secondaryArray},

@@ -2,6 +2,7 @@ package fakearray
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -9,7 +10,7 @@ import (
 
 // Fault names. Each fault is scoped to one array; inject it from the
 // scenario (arrays[].faults), the control channel (simctl fault inject
-// ARRAY FAULT), cmd/fakearray --inject ARRAY:FAULT or Sim.InjectFault.
+// ARRAY FAULT), --inject [ARRAY:]FAULT (ParseInjection) or Sim.InjectFault.
 const (
 	// CIM faults.
 	FaultCIMCopyStateMismatch = "cim-copy-state-mismatch" // CopyState Fractured (6), which no table row allows
@@ -81,6 +82,59 @@ func ParseFault(s string) (Fault, error) {
 		}
 	}
 	return Fault{}, fmt.Errorf("unknown fault %q (known: %s)", s, strings.Join(Faults, ", "))
+}
+
+// Injection is one fault on one array.
+type Injection struct {
+	Array string
+	Fault Fault
+}
+
+// ParseInjection reads one value of --inject (cmd/fakearray, checker
+// simulate, Options.Faults): FAULT is that fault on every array of arrays,
+// ARRAY:FAULT on that array only. A word before the first colon that is
+// neither an array nor a fault name is an unknown array ("slow:2s" is a
+// fault, "sim-c:hang" names an array).
+func ParseInjection(spec string, arrays []string) ([]Injection, error) {
+	name, rest, scoped := strings.Cut(spec, ":")
+	if scoped && slices.Contains(arrays, name) {
+		f, err := ParseFault(rest)
+		if err != nil {
+			return nil, err
+		}
+		return []Injection{{Array: name, Fault: f}}, nil
+	}
+	if scoped && !isFaultName(name) {
+		return nil, fmt.Errorf("unknown array %q (arrays: %s)", name, listed(arrays))
+	}
+	f, err := ParseFault(spec)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Injection, len(arrays))
+	for i, a := range arrays {
+		out[i] = Injection{Array: a, Fault: f}
+	}
+	return out, nil
+}
+
+func isFaultName(name string) bool {
+	for _, known := range Faults {
+		if n, _, _ := strings.Cut(known, ":"); n == name {
+			return true
+		}
+	}
+	return false
+}
+
+// listed joins names for a message, the first ten at most (a generated
+// scenario has hundreds of arrays).
+func listed(names []string) string {
+	const shown = 10
+	if len(names) > shown {
+		return strings.Join(names[:shown], ", ") + fmt.Sprintf(" and %d more", len(names)-shown)
+	}
+	return strings.Join(names, ", ")
 }
 
 // faultSet is the faults active on one array, by name.

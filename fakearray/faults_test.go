@@ -27,6 +27,44 @@ func TestParseFault(t *testing.T) {
 	}
 }
 
+// TestParseInjection: the --inject syntax of cmd/fakearray and checker
+// simulate. FAULT is every array, ARRAY:FAULT one; a word before the colon
+// that is neither is an unknown array, named with the arrays there are;
+// an unknown fault lists the known ones once.
+func TestParseInjection(t *testing.T) {
+	arrays := []string{"sim-a", "sim-b"}
+	for _, c := range []struct {
+		spec string
+		want string // "array=fault ..." or the error
+	}{
+		{"split-brain", "sim-a=split-brain sim-b=split-brain"},
+		{"sim-b:split-brain", "sim-b=split-brain"},
+		{"slow:2s", "sim-a=slow:2s sim-b=slow:2s"},
+		{"sim-a:slow:250ms", "sim-a=slow:250ms"},
+		{"sim-c:split-brain", `unknown array "sim-c" (arrays: sim-a, sim-b)`},
+		{"bogus:hang", `unknown array "bogus" (arrays: sim-a, sim-b)`},
+		{"hang:2s", `fault "hang:2s": hang takes no argument`},
+		{"slow:x", `fault "slow:x": want slow:DURATION with a positive duration, e.g. slow:5s`},
+		{"sim-a:bogus", `unknown fault "bogus" (known: ` + strings.Join(Faults, ", ") + `)`},
+		{"bogus", `unknown fault "bogus" (known: ` + strings.Join(Faults, ", ") + `)`},
+	} {
+		var got string
+		injections, err := ParseInjection(c.spec, arrays)
+		if err != nil {
+			got = err.Error()
+		}
+		for _, in := range injections {
+			got = strings.TrimSpace(got + " " + in.Array + "=" + in.Fault.String())
+		}
+		if got != c.want {
+			t.Errorf("ParseInjection(%q) = %s, want %s", c.spec, got, c.want)
+		}
+		if strings.Count(got, "cim-copy-state-mismatch") > 1 {
+			t.Errorf("ParseInjection(%q) lists the faults more than once: %s", c.spec, got)
+		}
+	}
+}
+
 // notDoneWithin reports whether the exec request is still unanswered after
 // a short wait (the fault delays it by an hour); closing the client ends it.
 func notDoneWithin(t *testing.T, s *Sim, array string) bool {

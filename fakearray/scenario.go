@@ -207,7 +207,7 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 // MarshalYAML writes the duration as a Go duration string.
 func (d Duration) MarshalYAML() (any, error) { return time.Duration(d).String(), nil }
 
-// Built-in credentials of the default scenario (documented in the README;
+// Built-in credentials of the default scenario (documented in docs/simulator.md;
 // a simulator's well-known password, not a secret).
 const (
 	DefaultUser          = "3paradm"

@@ -2,6 +2,7 @@ package fakearray
 
 import (
 	"bytes"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -35,6 +36,13 @@ func TestExampleScenarioLoads(t *testing.T) {
 	sc, err := LoadScenario("../examples/fakearray/sim.yml")
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The simulator's CIM server speaks plain HTTP: never on 5989, the
+	// port a WBEM client (and the docs) take for HTTPS.
+	for _, a := range sc.Arrays {
+		if _, port, _ := net.SplitHostPort(a.CIMListen); port == "5989" {
+			t.Errorf("examples/fakearray/sim.yml: %s serves plain-HTTP CIM on %s, the HTTPS port", a.Name, a.CIMListen)
+		}
 	}
 	// Every listen address on a fixed port: start on free ports instead.
 	s := startSim(t, sc, Options{SSHListen: []string{"127.0.0.1:0", "127.0.0.1:0"}, CIMListen: []string{"127.0.0.1:0", "127.0.0.1:0"}})

@@ -30,7 +30,8 @@ type Options struct {
 	// SSHListen and CIMListen override the scenario's listen addresses:
 	// the Nth address serves the Nth array.
 	SSHListen, CIMListen []string
-	// Faults are injected at start, as "ARRAY:FAULT" (like --inject).
+	// Faults are injected at start, as --inject takes them: FAULT (every
+	// array) or ARRAY:FAULT (ParseInjection).
 	Faults []string
 }
 
@@ -169,13 +170,19 @@ func Start(ctx context.Context, sc *Scenario, opts Options) (*Sim, error) {
 	if err := s.build(sc); err != nil {
 		return nil, err
 	}
+	names := make([]string, len(s.arrays))
+	for i, a := range s.arrays {
+		names[i] = a.cfg.Name
+	}
 	for _, spec := range opts.Faults {
-		name, fault, ok := strings.Cut(spec, ":")
-		if !ok {
-			return nil, fmt.Errorf("fault %q: want ARRAY:FAULT", spec)
+		injections, err := ParseInjection(spec, names)
+		if err != nil {
+			return nil, fmt.Errorf("--inject %q: %w", spec, err)
 		}
-		if err := s.InjectFault(name, fault); err != nil {
-			return nil, err
+		for _, in := range injections {
+			if err := s.InjectFault(in.Array, in.Fault.String()); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if len(opts.SSHListen) > len(s.arrays) || len(opts.CIMListen) > len(s.arrays) {

@@ -11,6 +11,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -330,20 +331,14 @@ func (c crlfWriter) Write(p []byte) (int, error) {
 
 // loadOrCreateHostKey reads an OpenSSH/PEM private key from path; when the
 // file does not exist it generates an ed25519 key and writes it there
-// (mode 0600), so that the host key stays the same across restarts. An
-// empty path gives a key in memory.
+// (mode 0600, its directory created), so that the host key stays the same
+// across restarts. An empty path gives a key in memory. The file appears
+// whole or not at all: written aside, then linked into place, so that two
+// simulators starting at once agree on one key.
 func loadOrCreateHostKey(path string) (gossh.Signer, error) {
 	if path != "" {
-		data, err := os.ReadFile(path)
-		if err == nil {
-			signer, err := gossh.ParsePrivateKey(data)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", path, err)
-			}
-			return signer, nil
-		}
-		if !errors.Is(err, fs.ErrNotExist) {
-			return nil, err
+		if signer, err := readHostKey(path); !errors.Is(err, fs.ErrNotExist) {
+			return signer, err
 		}
 	}
 	_, priv, err := ed25519.GenerateKey(rand.Reader)
@@ -354,25 +349,46 @@ func loadOrCreateHostKey(path string) (gossh.Signer, error) {
 	if err != nil {
 		return nil, err
 	}
-	if path != "" {
-		block, err := gossh.MarshalPrivateKey(priv, "fakearray host key")
-		if err != nil {
-			return nil, err
+	if path == "" {
+		return signer, nil
+	}
+	block, err := gossh.MarshalPrivateKey(priv, "fakearray host key")
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".host-key-*")
+	if err != nil {
+		return nil, err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(pem.EncodeToMemory(block)); err != nil {
+		tmp.Close()
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	// Link, unlike rename, never replaces a key another process just wrote.
+	if err := os.Link(tmp.Name(), path); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return readHostKey(path)
 		}
-		// O_EXCL: never overwrite a key another process just wrote.
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-		if err != nil {
-			return nil, err
-		}
-		if _, err := f.Write(pem.EncodeToMemory(block)); err != nil {
-			f.Close()
-			os.Remove(path)
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		if err := f.Close(); err != nil {
-			os.Remove(path)
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
+		return nil, err
+	}
+	return signer, nil
+}
+
+func readHostKey(path string) (gossh.Signer, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	signer, err := gossh.ParsePrivateKey(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return signer, nil
 }

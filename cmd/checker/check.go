@@ -68,7 +68,7 @@ func init() {
 				for i, path := range *showrcopy {
 					out, err := loadShowrcopy(path)
 					if err != nil {
-						fmt.Fprintln(e.stderr, oneLine(err))
+						fmt.Fprintf(e.stderr, "checker: %s\n", oneLine(err))
 						return exitCouldNotRun
 					}
 					writeWarnings(e, path, out)
@@ -78,7 +78,7 @@ func init() {
 					if i < len(*cim) && (*cim)[i] != "" {
 						obs, err := conformance.LoadObserved((*cim)[i], out)
 						if err != nil {
-							fmt.Fprintln(e.stderr, oneLine(err))
+							fmt.Fprintf(e.stderr, "checker: %s\n", oneLine(err))
 							return exitCouldNotRun
 						}
 						arrays[i].CIM = obs

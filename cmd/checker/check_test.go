@@ -140,11 +140,11 @@ func TestCheckPairRoles(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			code, out, errOut := runChecker(t, "check", "--showrcopy", c.a, "--showrcopy", c.b)
+			code, out, errOut := runChecker(t, "check", "--showrcopy", c.a, "--showrcopy", c.b, "--format", "json")
 			if code != c.code || errOut != "" {
 				t.Errorf("exit %d stderr %q, want %d\n%s", code, errOut, c.code, out)
 			}
-			if !strings.Contains(out, c.verdict) {
+			if !strings.Contains(out, `"reason": "`+c.verdict) {
 				t.Errorf("report lacks %q:\n%s", c.verdict, out)
 			}
 		})
@@ -213,7 +213,7 @@ func TestCheckReportsSkippedRows(t *testing.T) {
 	if code != exitConforms || !strings.Contains(stdout, `"verdict": "no_observation"`) {
 		t.Errorf("exit %d:\n%s", code, stdout)
 	}
-	if want := path + ":7: warning: link row left out"; !strings.HasPrefix(stderr, want) || strings.Count(stderr, "\n") != 1 {
+	if want := "checker: " + path + ":7: warning: link row left out"; !strings.HasPrefix(stderr, want) || strings.Count(stderr, "\n") != 1 {
 		t.Errorf("stderr %q, want one line starting %q", stderr, want)
 	}
 }

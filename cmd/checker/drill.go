@@ -95,9 +95,10 @@ func drillCommand(e env, f drillFlags) int {
 			secondaryGroups = append(secondaryGroups, g+".r<id>")
 		}
 		drill.WritePlan(e.stdout, steps, *f.primary, *f.secondary, *f.groups, secondaryGroups)
-		fmt.Fprintf(e.stdout, "\nThe secondary names each group <name>.r<primary system id>; the drill reads the exact names before it starts.\n"+
-			"Before the first change it checks that both arrays are reachable and the groups healthy. It waits up to %s for each\n"+
-			"transition and stops at the first step that does not conform, printing the commands that bring the pair back.\n", *f.stepTimeout)
+		fmt.Fprintf(e.stdout, "\nThe secondary names each group <name>.r<primary system id>; the drill reads the exact names\n"+
+			"before it starts. Before the first change it checks that both arrays are reachable and the groups\n"+
+			"healthy. It waits up to %s for each transition and stops at the first step that does not\n"+
+			"conform, printing the commands that bring the pair back.\n", *f.stepTimeout)
 		return exitConforms
 	}
 

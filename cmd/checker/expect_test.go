@@ -201,7 +201,7 @@ func TestExpectUserTable(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, out, errOut := runChecker(t, "expect", "--role", "Primary", "--sync-status", "Synced", "--table", bad)
-	if code != exitCouldNotRun || out != "" || errOut != bad+":3: unknown CopyState \"Synched\" (want a DMTF name or a number)\n" {
+	if code != exitCouldNotRun || out != "" || errOut != "checker: "+bad+":3: unknown CopyState \"Synched\" (want a DMTF name or a number)\n" {
 		t.Errorf("bad table: exit %d stdout %q stderr %q", code, out, errOut)
 	}
 }

@@ -71,9 +71,9 @@ func TestCheckerInputsThatAreNotFiles(t *testing.T) {
 		var errb bytes.Buffer
 		code, _ := runCmd(t.Context(), &errb, args...)
 		bad := args[len(args)-1]
-		if code != exitCouldNotRun || !strings.HasPrefix(errb.String(), bad+": ") || !strings.Contains(errb.String(), "not a regular file") ||
+		if code != exitCouldNotRun || !strings.HasPrefix(errb.String(), "checker: "+bad+": ") || !strings.Contains(errb.String(), "not a regular file") ||
 			strings.Count(errb.String(), "\n") != 1 {
-			t.Errorf("checker %s: exit %d, stderr %q; want 2 and one line %q", strings.Join(args, " "), code, errb.String(), bad+": ... not a regular file ...")
+			t.Errorf("checker %s: exit %d, stderr %q; want 2 and one line %q", strings.Join(args, " "), code, errb.String(), "checker: "+bad+": ... not a regular file ...")
 		}
 	}
 }
@@ -123,8 +123,8 @@ func TestParseStdinEndsOnSignals(t *testing.T) {
 				t.Errorf("exit: %v, want status 2", waitErr)
 			}
 			t.Logf("stderr: %s", stderr.String())
-			if msg := stderr.String(); !strings.HasPrefix(msg, "<stdin>: cannot read: reading interrupted") || strings.Count(msg, "\n") != 1 || stdout.Len() != 0 {
-				t.Errorf("stderr %q stdout %q; want one line <stdin>: cannot read: reading interrupted...", msg, stdout.String())
+			if msg := stderr.String(); !strings.HasPrefix(msg, "checker: <stdin>: cannot read: reading interrupted") || strings.Count(msg, "\n") != 1 || stdout.Len() != 0 {
+				t.Errorf("stderr %q stdout %q; want one line checker: <stdin>: cannot read: reading interrupted...", msg, stdout.String())
 			}
 		})
 	}

@@ -39,7 +39,7 @@ func liveCheck(e env, configFile string, targets []string, flags checkFlags) int
 		}
 		r, err := a.Read(e.ctx)
 		if err != nil {
-			fmt.Fprintln(e.stderr, oneLine(err)) // ARRAY: stage: reason
+			fmt.Fprintf(e.stderr, "checker: %s\n", oneLine(err)) // checker: ARRAY: stage: reason
 			return exitCouldNotRun
 		}
 		arrays[i] = r.Input(a.Name)

@@ -63,7 +63,7 @@ func TestLiveCheckFaultMatrix(t *testing.T) {
 			if ctx.Err() != nil {
 				t.Errorf("the checker ran into the test's own 30s limit")
 			}
-			want := target + ": " + tc.stage + ": "
+			want := "checker: " + target + ": " + tc.stage + ": "
 			if !strings.HasPrefix(line, want) || strings.Contains(line, "\n") ||
 				!strings.Contains(strings.ToLower(line), strings.ToLower(tc.reason)) {
 				t.Errorf("stderr %q, want one line starting %q and containing %q", line, want, tc.reason)

@@ -7,7 +7,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -21,7 +23,7 @@ import (
 	"github.com/threepar/rcopy-exporter/internal/buildinfo"
 )
 
-// Exit statuses, part of the command-line contract (DESIGN.md).
+// Exit statuses, part of the command-line contract (docs/checker.md).
 const (
 	exitConforms    = 0
 	exitNonConform  = 1
@@ -65,23 +67,35 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	buildinfo.Fill()
 	app.Version(version.Print("checker"))
 	app.HelpFlag.Short('h')
-	app.UsageWriter(stdout)
 	app.ErrorWriter(stderr)
+	// kingpin's terminate would end the process; here the first call ends
+	// the output instead: its status is kept, and what kingpin writes after
+	// it (a second copy of the usage) is dropped.
 	exited := -1
 	app.Terminate(func(code int) {
 		if exited < 0 {
 			exited = code
 		}
 	})
+	var usage bytes.Buffer
+	app.UsageWriter(writerUntil{&usage, &exited})
+	asked := false // --help or --version: their output is the answer
+	app.HelpFlag.PreAction(func(*kingpin.ParseContext) error { asked = true; return nil })
+	app.VersionFlag.PreAction(func(*kingpin.ParseContext) error { asked = true; return nil })
 	actions := map[string]func(env) int{}
 	for _, c := range subcommands {
 		actions[c.name] = c.setup(app.Command(c.name, c.help))
 	}
 	cmd, err := app.Parse(args)
-	if exited >= 0 { // --help or --version
+	switch {
+	case errors.Is(err, kingpin.ErrCommandNotSpecified) && !asked:
+		_, _ = stderr.Write(usage.Bytes())
+		fmt.Fprintln(stderr, "checker: a subcommand is required")
+		return exitCouldNotRun
+	case exited >= 0: // --help, help or --version
+		_, _ = stdout.Write(usage.Bytes())
 		return exited
-	}
-	if err != nil {
+	case err != nil:
 		fmt.Fprintf(stderr, "checker: %v (try --help)\n", err)
 		return exitCouldNotRun
 	}
@@ -91,4 +105,17 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return exitCouldNotRun
 	}
 	return action(env{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr})
+}
+
+// writerUntil writes to w until *exited is set (kingpin terminated).
+type writerUntil struct {
+	w      io.Writer
+	exited *int
+}
+
+func (u writerUntil) Write(b []byte) (int, error) {
+	if *u.exited >= 0 {
+		return len(b), nil
+	}
+	return u.w.Write(b)
 }

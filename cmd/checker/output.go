@@ -99,7 +99,7 @@ func loadTables(e env, path string, strict bool) (tables, int) {
 			t.table, err = expected.ParseUserTable(path, data)
 		}
 		if err != nil {
-			fmt.Fprintln(e.stderr, oneLine(err))
+			fmt.Fprintf(e.stderr, "checker: %s\n", oneLine(err))
 			return tables{}, exitCouldNotRun
 		}
 		sum := sha256.Sum256(data)

@@ -26,9 +26,10 @@ func init() {
 }
 
 // parseCommand prints the parsed output of file as indented JSON. Bad input
-// gives exit status 2 and one line "FILE:LINE: message" on stderr. What the
-// parser read past (rows of the target and link sections it left out,
-// sections it does not know) gives one line "FILE:LINE: warning: message"
+// gives exit status 2 and one line "checker: FILE:LINE: message" on stderr.
+// What the parser read past (rows of the target and link sections it left
+// out, sections it does not know) gives one line "checker: FILE:LINE:
+// warning: message"
 // each on stderr; the JSON is still printed and the exit status is 0.
 func parseCommand(e env, file string) int {
 	name := file
@@ -42,37 +43,37 @@ func parseCommand(e env, file string) int {
 		if errors.As(err, &se) {
 			err = se.Err
 		}
-		fmt.Fprintf(e.stderr, "%s: cannot read: %v\n", name, err)
+		fmt.Fprintf(e.stderr, "checker: %s: cannot read: %v\n", name, err)
 		return exitCouldNotRun
 	}
 	out, err := parser.Parse(data)
 	if err != nil {
 		var pe *parser.Error
 		if errors.As(err, &pe) {
-			fmt.Fprintf(e.stderr, "%s:%d: %s\n", name, pe.Line, pe.Msg)
+			fmt.Fprintf(e.stderr, "checker: %s:%d: %s\n", name, pe.Line, pe.Msg)
 		} else {
-			fmt.Fprintf(e.stderr, "%s: %v\n", name, err)
+			fmt.Fprintf(e.stderr, "checker: %s: %v\n", name, err)
 		}
 		return exitCouldNotRun
 	}
 	js, err := json.MarshalIndent(out, "", "  ")
 	if err != nil { // cannot happen for the model's types; still no half output
-		fmt.Fprintf(e.stderr, "%s: %v\n", name, err)
+		fmt.Fprintf(e.stderr, "checker: %s: %v\n", name, err)
 		return exitCouldNotRun
 	}
 	js = append(js, '\n')
 	writeWarnings(e, name, out)
 	if _, err := e.stdout.Write(js); err != nil {
-		fmt.Fprintf(e.stderr, "checker parse: writing output: %v\n", err)
+		fmt.Fprintf(e.stderr, "checker: parse: writing output: %v\n", err)
 		return exitCouldNotRun
 	}
 	return exitConforms
 }
 
-// writeWarnings prints one "FILE:LINE: warning: msg" line per row or
+// writeWarnings prints one "checker: FILE:LINE: warning: msg" line per row or
 // section the parser read past.
 func writeWarnings(e env, name string, out *parser.Output) {
 	for _, w := range out.Warnings {
-		fmt.Fprintf(e.stderr, "%s:%d: warning: %s\n", name, w.Line, w.Msg)
+		fmt.Fprintf(e.stderr, "checker: %s:%d: warning: %s\n", name, w.Line, w.Msg)
 	}
 }

@@ -77,8 +77,8 @@ func TestParseStdin(t *testing.T) {
 	}
 }
 
-// TestParseBadInput: bad input exits 2 with one line FILE:LINE: message on
-// stderr and nothing on stdout.
+// TestParseBadInput: bad input exits 2 with one line "checker: FILE:LINE:
+// message" on stderr and nothing on stdout.
 func TestParseBadInput(t *testing.T) {
 	bad := filepath.Join("testdata", "parse_truncated.txt")
 	cases := []struct {
@@ -86,10 +86,10 @@ func TestParseBadInput(t *testing.T) {
 		args        []string
 		stderr      string
 	}{
-		{"truncated file", "", []string{bad}, bad + ":10: volume row: expected 6 or more fields"},
-		{"CLI error on stdin", "Too many local CLI connections.\n", []string{"-"}, "<stdin>:1: the array answered with an error instead of showrcopy output"},
-		{"empty stdin", "", nil, "<stdin>:1: empty output"},
-		{"missing file", "", []string{filepath.Join("testdata", "no-such-file.txt")}, filepath.Join("testdata", "no-such-file.txt") + ": cannot read: no such file or directory"},
+		{"truncated file", "", []string{bad}, "checker: " + bad + ":10: volume row: expected 6 or more fields"},
+		{"CLI error on stdin", "Too many local CLI connections.\n", []string{"-"}, "checker: <stdin>:1: the array answered with an error instead of showrcopy output"},
+		{"empty stdin", "", nil, "checker: <stdin>:1: empty output"},
+		{"missing file", "", []string{filepath.Join("testdata", "no-such-file.txt")}, "checker: " + filepath.Join("testdata", "no-such-file.txt") + ": cannot read: no such file or directory"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -108,7 +108,7 @@ func TestParseBadInput(t *testing.T) {
 }
 
 // TestParseWarnings: output with rows the parser left out still parses:
-// exit 0, the JSON on stdout, and one "FILE:LINE: warning: ..." line per
+// exit 0, the JSON on stdout, and one "checker: FILE:LINE: warning: ..." line per
 // warning on stderr, standard input named as in errors.
 func TestParseWarnings(t *testing.T) {
 	in := filepath.Join("testdata", "parse_skipped_rows.txt")
@@ -117,9 +117,9 @@ func TestParseWarnings(t *testing.T) {
 		t.Fatal(err)
 	}
 	warnings := func(name string) string {
-		return name + `:4: warning: section "Quorum Witness Information" skipped (2 lines): not a section this parser reads` + "\n" +
-			name + `:17: warning: link row left out: Node "<>" is not a port position n:s:p` + "\n" +
-			name + `:19: warning: link row left out: Node "<>" is not a port position n:s:p` + "\n"
+		return "checker: " + name + `:4: warning: section "Quorum Witness Information" skipped (2 lines): not a section this parser reads` + "\n" +
+			"checker: " + name + `:17: warning: link row left out: Node "<>" is not a port position n:s:p` + "\n" +
+			"checker: " + name + `:19: warning: link row left out: Node "<>" is not a port position n:s:p` + "\n"
 	}
 	code, fromFile, stderr := runParse(t, "", in)
 	if code != exitConforms || stderr != warnings(in) {

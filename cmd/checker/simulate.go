@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/alecthomas/kingpin/v2"
@@ -107,20 +106,15 @@ func simulate(e env, scenario string, inject []string, flags checkFlags) int {
 	for _, a := range sc.Arrays {
 		names = append(names, a.Name)
 	}
-	var faults []string
+	var faults []string // ARRAY:FAULT, for the report
 	for _, spec := range inject {
-		array, fault, scoped := strings.Cut(spec, ":")
-		if !scoped || !containsString(names, array) {
-			array, fault = "", spec // "slow:2s" is a fault, not ARRAY:FAULT
-		}
-		if _, err := fakearray.ParseFault(fault); err != nil {
-			fmt.Fprintf(e.stderr, "checker: simulate: --inject %q: %v (known faults: %s)\n", spec, err, strings.Join(fakearray.Faults, ", "))
+		injections, err := fakearray.ParseInjection(spec, names)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "checker: simulate: --inject %q: %v\n", spec, err)
 			return exitCouldNotRun
 		}
-		for _, a := range names {
-			if array == "" || array == a {
-				faults = append(faults, a+":"+fault)
-			}
+		for _, in := range injections {
+			faults = append(faults, in.Array+":"+in.Fault.String())
 		}
 	}
 	out := openOutput(e, *flags.output)
@@ -237,13 +231,4 @@ func writeWalk(e env, out *output, rep *drill.Report, format conformance.Format,
 		return exitNonConform
 	}
 	return exitConforms
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

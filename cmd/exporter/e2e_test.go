@@ -66,7 +66,15 @@ type exporterProcess struct {
 
 func startExporter(t *testing.T, args ...string) *exporterProcess {
 	t.Helper()
+	return startExporterIn(t, "", args...)
+}
+
+// startExporterIn starts the exporter in the working directory dir ("":
+// the test's).
+func startExporterIn(t *testing.T, dir string, args ...string) *exporterProcess {
+	t.Helper()
 	cmd := exec.Command(buildExporter(t), append([]string{"--web.listen-address=127.0.0.1:0"}, args...)...)
+	cmd.Dir = dir
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -217,7 +225,7 @@ func TestEndToEndSimulate(t *testing.T) {
 		t.Error("sim-b does not show the secondary role")
 	}
 
-	if code, body := httpGet(t, base+"/config"); code != http.StatusOK || !strings.Contains(body, "<secret>") {
+	if code, body := httpGet(t, base+"/config"); code != http.StatusOK || !strings.Contains(body, "password_file: /") || strings.Contains(body, "<secret>") {
 		t.Errorf("/config: %d\n%s", code, body)
 	}
 	_, metrics := httpGet(t, base+"/metrics")
@@ -251,6 +259,45 @@ func TestEndToEndSimulate(t *testing.T) {
 	}
 	if strings.Contains(logs.String(), fakearray.DefaultPassword) {
 		t.Errorf("the arrays' password appears in the log:\n%s", logs)
+	}
+}
+
+// /config shows the configuration as loaded in a form that loads again:
+// the built exporter runs from the configuration's directory with relative
+// file names; what /config answers, saved in another directory, passes
+// --config.check run from a third, and shows no secret.
+func TestConfigPageRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	for name, data := range map[string]string{
+		"password":    testPassword + "\n",
+		"known_hosts": "",
+		"rcopy.yml": `modules:
+  default:
+    ssh: {user: monitor, password_file: password, known_hosts_file: known_hosts, timeout: 7s}
+    cim: {url: 'https://{target}:5989', user: monitor, password_file: password}
+targets:
+  array-a: {address: 10.0.0.1}
+  array-b: {address: 10.0.0.2, cim_url: 'https://10.0.9.2:15989'}
+`,
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p := startExporterIn(t, dir, "--config.file=rcopy.yml")
+	code, page := httpGet(t, p.base+"/config")
+	if code != http.StatusOK || strings.Contains(page, testPassword) || strings.Contains(page, "<secret>") ||
+		!strings.Contains(page, "password_file: "+filepath.Join(dir, "password")) || !strings.Contains(page, "cim_url: https://10.0.9.2:15989") {
+		t.Fatalf("/config: HTTP %d\n%s", code, page)
+	}
+	saved := filepath.Join(t.TempDir(), "from-config-page.yml")
+	if err := os.WriteFile(saved, []byte(page), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	check := exec.Command(buildExporter(t), "--config.file="+saved, "--config.check")
+	check.Dir = t.TempDir()
+	if out, err := check.CombinedOutput(); err != nil {
+		t.Fatalf("/config's output does not pass --config.check: %v\n%s\n%s", err, out, page)
 	}
 }
 

@@ -190,7 +190,7 @@ func (e *exporter) routes() (http.Handler, error) {
 		},
 		Links: []web.LandingLinks{
 			{Address: "/metrics", Text: "Metrics", Description: "the exporter's own metrics"},
-			{Address: "/config", Text: "Configuration", Description: "the loaded configuration (secrets hidden)"},
+			{Address: "/config", Text: "Configuration", Description: "the loaded configuration (paths absolute; secrets stay in their files)"},
 			{Address: "/-/healthy", Text: "Health", Description: "liveness"},
 		},
 	})

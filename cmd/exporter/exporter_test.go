@@ -318,10 +318,13 @@ func TestConfigPageHidesSecrets(t *testing.T) {
 	if code != http.StatusOK {
 		t.Fatalf("/config: HTTP %d", code)
 	}
-	for _, want := range []string{"password_file:", "array-b:", "<secret>", "https://{target}:5989"} {
+	for _, want := range []string{"password_file: /", "array-b:", "https://{target}:5989"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/config lacks %q:\n%s", want, body)
 		}
+	}
+	if strings.Contains(body, config.Redacted) {
+		t.Errorf("/config shows %s keys, which the loader refuses:\n%s", config.Redacted, body)
 	}
 	// do() already fails on the password itself.
 }

@@ -58,7 +58,7 @@ func startSimulation(ctx context.Context, logger *slog.Logger) (s *simulation, e
 	}
 	admin, _ := sim.Admin()
 	logger.Info("simulation ready", "config", s.configFile,
-		"control", "ssh -p PORT "+admin+"@127.0.0.1 simctl status (see README, ## Simulator)")
+		"control", "ssh -p PORT "+admin+"@127.0.0.1 simctl status (see docs/simulator.md)")
 	return s, nil
 }
 

@@ -1,7 +1,7 @@
 // Command fakearray runs simulated HP 3PAR arrays with Remote Copy: each
 // array serves the array CLI over SSH and CIM-XML over HTTP on 127.0.0.1,
 // following the vendor's state tables, with faults to inject. See the
-// README section "Simulator (fakearray)".
+// simulator's page, docs/simulator.md.
 package main
 
 import (
@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 
@@ -43,8 +44,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, started f
 	timeScale := app.Flag("time-scale", "Factor on the arrays' documented durations, such as the links' heartbeat and target timeouts (default: the scenario's, built-in 0.1).").Float64()
 	sshListen := app.Flag("ssh.listen-address", "SSH listen address; the Nth flag serves the Nth array (default: the scenario's, else 127.0.0.1:0).").PlaceHolder("ADDR").Strings()
 	cimListen := app.Flag("cim.listen-address", "CIM-XML listen address; the Nth flag serves the Nth array.").PlaceHolder("ADDR").Strings()
-	inject := app.Flag("inject", "Inject a fault at start, as ARRAY:FAULT (repeatable). Faults: "+strings.Join(fakearray.Faults, ", ")+".").PlaceHolder("ARRAY:FAULT").Strings()
+	inject := app.Flag("inject", "Inject a fault at start: FAULT (every array) or ARRAY:FAULT; repeatable. Faults: "+strings.Join(fakearray.Faults, ", ")+".").PlaceHolder("FAULT").Strings()
 	delay := app.Flag("transition-delay", "How long failover, recover, restore and resyncs take (default: the scenario's, built-in 2s).").Duration()
+	var keyDirSet bool
+	keyDir := app.Flag("host-key-dir", "Directory that keeps each array's SSH host key (DIR/<array>.key, made on first start), so that known_hosts stays valid across restarts; empty: new keys in memory at every start. Default: the scenario's host_key_dir, else "+defaultHostKeyDir("$XDG_STATE_HOME")+" ($HOME/.local/state without XDG_STATE_HOME).").
+		PlaceHolder("DIR").IsSetByUser(&keyDirSet).Default(defaultHostKeyDir(os.Getenv("XDG_STATE_HOME"))).String()
 	logConfig := &promslog.Config{Writer: stderr}
 	promslogflag.AddFlags(app, logConfig)
 	buildinfo.Fill()
@@ -73,6 +77,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, started f
 			return 2
 		}
 	}
+	// Host keys persist by default: a restart must not break known_hosts.
+	if keyDirSet || sc.HostKeyDir == "" {
+		sc.HostKeyDir = *keyDir
+	}
 	if *delay < 0 {
 		fmt.Fprintf(stderr, "%s: --transition-delay must not be negative\n", programName)
 		return 2
@@ -95,6 +103,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, started f
 	}
 	defer sim.Close()
 	printArrays(stdout, sim)
+	if sc.HostKeyDir != "" {
+		fmt.Fprintf(stdout, "host keys: %s (kept across restarts; --host-key-dir= for keys in memory)\n", sc.HostKeyDir)
+	}
 	if started != nil {
 		started(sim)
 	}
@@ -132,6 +143,19 @@ func printArrays(w io.Writer, sim *fakearray.Sim) {
 		host, port := splitHostPort(arrays[0].SSHAddress)
 		fmt.Fprintf(w, "control: ssh -p %s %s@%s simctl status   (password %s; any array's SSH port works)\n", port, admin, host, adminPW)
 	}
+}
+
+// defaultHostKeyDir is where the simulator keeps host keys unless told
+// otherwise: the XDG state directory (stateHome, else ~/.local/state).
+func defaultHostKeyDir(stateHome string) string {
+	if stateHome == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return "" // no home: keys in memory
+		}
+		stateHome = filepath.Join(home, ".local", "state")
+	}
+	return filepath.Join(stateHome, "rcopy-fakearray", "host-keys")
 }
 
 func splitHostPort(addr string) (string, string) {

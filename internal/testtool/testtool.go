@@ -1,5 +1,6 @@
 // Package testtool finds the external programs that interoperability tests
-// run (OpenSSH's sshd and ssh, promtool, prometheus, wbemcli, chromium).
+// run (OpenSSH's sshd and ssh, promtool, prometheus, wbemcli, chromium,
+// systemd-analyze).
 // Under CI (CI set in the environment) a missing program fails the test,
 // because .ci/run installs them; on a developer machine the test is
 // skipped with a message saying which Debian package to install.
@@ -21,6 +22,8 @@ var packages = map[string]string{
 	"prometheus": "prometheus",
 	"wbemcli":    "sblim-wbemcli",
 	"chromium":   "chromium",
+	// systemd-analyze checks the example unit (it needs no running systemd).
+	"systemd-analyze": "systemd",
 }
 
 // Find returns the absolute path of program, looking in PATH and in the

@@ -12,8 +12,7 @@ import (
 var Rules []byte
 
 // ExporterMetrics lists every series name the exporter exposes: a probe's
-// series (DESIGN.md's contract, plus group_period_seconds and
-// group_last_sync_timestamp_seconds) and build_info on /metrics. It is the
+// series (docs/metrics.md) and build_info on /metrics. It is the
 // one place the rules, dashboard and examples are checked against;
 // TestExporterMetricsMatchCollector keeps it equal to
 // collector.MetricNames().

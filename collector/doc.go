@@ -2,7 +2,7 @@
 // and module: it reads the array through package source (showrcopy over
 // SSH and, when configured, the CIM server), has package conformance judge
 // what was read, and renders the findings as the threepar_rcopy_ series of
-// DESIGN.md's contract. It decides nothing about conformance itself.
+// exporter's contract (docs/metrics.md). It decides nothing about conformance itself.
 //
 // /probe creates one Collector per request, registers it in a fresh
 // registry and serves it with promhttp, as blackbox_exporter does.

@@ -154,7 +154,7 @@ func TestSimulatedCIMDown(t *testing.T) {
 	mustNotContain(t, text, "volumes_cim_")
 }
 
-// The budget of DESIGN.md: on the healthy simulated pair a volume costs at
+// The series budget (docs/metrics.md): on the healthy simulated pair a volume costs at
 // most 3 series without CIM and 5 with CIM, one more where a last-sync
 // time is printed.
 func TestSeriesBudgetPerVolume(t *testing.T) {

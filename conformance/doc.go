@@ -28,7 +28,7 @@
 // split brain, no primary, reversed with non-reversed, or a group without
 // its counterpart are pair_inconsistent; a role word outside the four known
 // ones is not_in_table. Evaluate runs both over a set of arrays and gives a
-// Report, rendered as JSON (the contract in DESIGN.md), aligned text, or
+// Report, rendered as JSON (the checker's contract, docs/checker.md), aligned text, or
 // JUnit XML.
 //
 // The exporter's series, `checker check`, `checker simulate` and the drill

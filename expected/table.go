@@ -79,8 +79,8 @@ type Row struct {
 	Source    Source
 }
 
-// RowJSON is a row as `checker expect` prints it: the contract of
-// DESIGN.md (state names as in the DMTF lists, their numbers beside them)
+// RowJSON is a row as `checker expect` prints it: the checker's JSON
+// contract (state names as in the DMTF lists, their numbers beside them)
 // plus event, array and note.
 type RowJSON struct {
 	Table               string `json:"table"`

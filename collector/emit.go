@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/threepar/rcopy-exporter/conformance"
+	"github.com/threepar/rcopy-exporter/expected"
 	"github.com/threepar/rcopy-exporter/parser"
 )
 
@@ -18,6 +19,16 @@ type emitter struct {
 	ch    chan<- prometheus.Metric
 	opts  Options
 	times map[string]timeValue // LastSyncTime text -> converted, per probe
+	// Label values are assembled in these, reused from series to series:
+	// the metric keeps none of them.
+	scratch, volumeLabels []string
+}
+
+// labels returns base followed by more, in the emitter's scratch slice
+// (valid until the next call).
+func (e *emitter) labels(base []string, more ...string) []string {
+	e.scratch = append(append(e.scratch[:0], base...), more...)
+	return e.scratch
 }
 
 type timeValue struct {
@@ -43,10 +54,10 @@ func (e *emitter) gauge(d *prometheus.Desc, v float64, labels ...string) {
 // it is not among them; the current word's series is 1.
 func (e *emitter) stateSet(d *prometheus.Desc, known []string, current string, labels ...string) {
 	for _, w := range known {
-		e.gauge(d, boolValue(w == current), append(slices.Clip(labels), w)...)
+		e.gauge(d, boolValue(w == current), e.labels(labels, w)...)
 	}
 	if !slices.Contains(known, current) {
-		e.gauge(d, 1, append(slices.Clip(labels), current)...)
+		e.gauge(d, 1, e.labels(labels, current)...)
 	}
 }
 
@@ -87,7 +98,7 @@ func (e *emitter) listings(ls []conformance.Listing, cimRead bool) {
 	for _, l := range ls {
 		g := l.Group
 		gl := []string{g.Name, parser.NaturalGroup(g.Name), g.Target}
-		e.gauge(descs.groupInfo, 1, append(slices.Clip(gl), g.Mode, optionsLabel(g.Options))...)
+		e.gauge(descs.groupInfo, 1, e.labels(gl, g.Mode, optionsLabel(g.Options))...)
 		e.stateSet(descs.groupStatus, groupStatuses, g.Status, gl...)
 		e.stateSet(descs.groupRole, groupRoles, g.Role, gl...)
 		if g.PeriodSeconds != nil {
@@ -113,7 +124,7 @@ func (e *emitter) listings(ls []conformance.Listing, cimRead bool) {
 			}
 		}
 		for _, s := range append(slices.Clip(volumeStatuses), order...) {
-			e.gauge(descs.groupVolumes, float64(counts[s]), append(slices.Clip(gl), s)...)
+			e.gauge(descs.groupVolumes, float64(counts[s]), e.labels(gl, s)...)
 		}
 		e.gauge(descs.groupNotInTable, float64(notInTable), gl...)
 		if synced {
@@ -125,17 +136,21 @@ func (e *emitter) listings(ls []conformance.Listing, cimRead bool) {
 		if e.opts.GroupsOnly {
 			continue
 		}
-		fs := slices.Clone(l.Findings)
-		slices.SortStableFunc(fs, func(a, b conformance.Finding) int { return strings.Compare(a.Volume, b.Volume) })
-		for i := range fs {
-			e.volume(gl, &fs[i])
+		byName := make([]*conformance.Finding, len(l.Findings))
+		for i := range l.Findings {
+			byName[i] = &l.Findings[i]
+		}
+		slices.SortStableFunc(byName, func(a, b *conformance.Finding) int { return strings.Compare(a.Volume, b.Volume) })
+		for _, f := range byName {
+			e.volume(gl, f)
 		}
 	}
 }
 
 func (e *emitter) volume(gl []string, f *conformance.Finding) {
-	vl := append(slices.Clip(gl), f.Volume)
-	e.gauge(descs.volumeSyncStatus, 1, append(slices.Clip(vl), f.SyncStatus)...)
+	vl := append(append(e.volumeLabels[:0], gl...), f.Volume)
+	e.volumeLabels = vl
+	e.gauge(descs.volumeSyncStatus, 1, e.labels(vl, f.SyncStatus)...)
 	if ts, ok := e.lastSyncOf(f); ok {
 		e.gauge(descs.volumeLastSync, ts, vl...)
 	}
@@ -145,22 +160,23 @@ func (e *emitter) volume(gl []string, f *conformance.Finding) {
 	e.gauge(descs.volumeInTable, boolValue(len(f.Expected) > 0), vl...)
 	// One series per distinct triple: rows that require the same triple
 	// (T109-synced and T110-14) share it.
-	var triples []string
-	rows := map[string][]string{}
-	for _, r := range f.Expected {
-		t := r.Triple
-		k := t.CopyState.String() + "\x00" + t.SyncState.String() + "\x00" + t.ProgressStatus.String() + "\x00" + strconv.FormatBool(t.RoleReversed)
-		if rows[k] == nil {
-			triples = append(triples, k)
+	for i, r := range f.Expected {
+		if slices.ContainsFunc(f.Expected[:i], func(p expected.Row) bool { return p.Triple == r.Triple }) {
+			continue // sent with the first row of its triple
 		}
-		rows[k] = append(rows[k], r.ID)
-	}
-	for _, k := range triples {
-		e.gauge(descs.volumeExpected, 1, append(append(slices.Clip(vl), strings.Split(k, "\x00")...), strings.Join(rows[k], ","))...)
+		ids := r.ID
+		for _, o := range f.Expected[i+1:] {
+			if o.Triple == r.Triple {
+				ids += "," + o.ID
+			}
+		}
+		t := r.Triple
+		e.gauge(descs.volumeExpected, 1, e.labels(vl, t.CopyState.String(), t.SyncState.String(), t.ProgressStatus.String(),
+			strconv.FormatBool(t.RoleReversed), ids)...)
 	}
 	if o := f.Observed; o != nil {
 		c, s, p, r := o.Names()
-		e.gauge(descs.volumeCIM, 1, append(slices.Clip(vl), c, s, p, r)...)
+		e.gauge(descs.volumeCIM, 1, e.labels(vl, c, s, p, r)...)
 	}
 	if f.Verdict == conformance.Match || f.Verdict == conformance.Mismatch {
 		e.gauge(descs.volumeCIMConformant, boolValue(f.Verdict == conformance.Match), vl...)

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -58,6 +59,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return exited
 	}
 	logger := promslog.New(logConfig)
+	if os.Getenv("GOGC") == "" {
+		// A probe allocates for every series it builds (the client
+		// library's label pairs), so the collector is the garbage's
+		// main source; collecting at 200% rather than 100% heap growth
+		// saves a fifth of the collector's CPU for about 10 MiB more
+		// (docs/benchmarks.md). GOGC in the environment still wins.
+		debug.SetGCPercent(200)
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -129,8 +129,9 @@ func NewPool(o PoolOptions) *Pool {
 
 // Stats are counters for the exporter's own metrics and for tests.
 type Stats struct {
-	Open  int    // connections open now
-	Dials uint64 // connections attempted since NewPool
+	Open    int    // connections open now
+	Dials   uint64 // connections attempted since NewPool
+	Running int    // arrays with a command in flight now (its slot held)
 }
 
 // Stats returns the current counters.
@@ -140,6 +141,7 @@ func (p *Pool) Stats() Stats {
 	s := Stats{Dials: p.dials.Load()}
 	for _, a := range p.arrays {
 		s.Open += len(a.conns)
+		s.Running += len(a.slot)
 	}
 	return s
 }

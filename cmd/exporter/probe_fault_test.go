@@ -257,6 +257,10 @@ func TestFaultMatrix(t *testing.T) {
 		scrapeTimeout time.Duration
 		// alone: not in parallel with the other cases (CPU-heavy).
 		alone bool
+		// lag: the array may count a session the exporter already gave up
+		// (a connection lost mid-output) a moment longer than the
+		// exporter does, and so see the next one beside it.
+		lag bool
 	}
 	viaFault := func(name string) (func(*fakearray.Sim, string) error, func(*fakearray.Sim, string) error) {
 		return func(s *fakearray.Sim, a string) error { return s.InjectFault(a, name) },
@@ -270,6 +274,7 @@ func TestFaultMatrix(t *testing.T) {
 	add(fakearray.FaultSlow+":5s", "command", true, "timed out")
 	add(fakearray.FaultHang, "command", true, "timed out")
 	add(fakearray.FaultDisconnectMidOutput, "command", true, "connection lost")
+	cases[len(cases)-1].lag = true
 	add(fakearray.FaultGarbageOutput, "parse", true, "parsing showrcopy output")
 	add(fakearray.FaultHugeOutput, "command", true, "exceeds 1048576 bytes (max_output_bytes)")
 	// The simulator builds its 32 MiB answer in memory before sending it,
@@ -361,6 +366,20 @@ func TestFaultMatrix(t *testing.T) {
 			if err := tc.clear(l.sim, target); err != nil {
 				t.Fatal(err)
 			}
+			// A command the fault held (hang, slow) runs on until its
+			// deadline, holding the array's slot, and a probe that comes
+			// meanwhile waits for it: wait until the exporter runs no
+			// command and the array no session before the first probe.
+			for {
+				st, err := l.sim.SSHStats(target)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if st.Sessions == 0 && l.src.Pool().Stats().Running == 0 {
+					break
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
 			if tc.stage == "auth" {
 				// A refused login is not tried again until the back-off
 				// ends (ssh.auth_backoff) or, as an operator who fixed the
@@ -384,8 +403,8 @@ func TestFaultMatrix(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if st.PeakSessions > 1 {
-				t.Errorf("%s: the array saw %d CLI sessions at once, want at most 1 (%+v)", tc.name, st.PeakSessions, st)
+			if allowed := map[bool]int{false: 1, true: 2}[tc.lag]; st.PeakSessions > allowed {
+				t.Errorf("%s: the array saw %d CLI sessions at once, want at most %d (%+v)", tc.name, st.PeakSessions, allowed, st)
 			}
 			if tc.stage != "connect" && tc.stage != "auth" && st.SessionsTotal == 0 {
 				t.Errorf("%s: no CLI session reached the array; the test did not exercise it (%+v)", tc.name, st)

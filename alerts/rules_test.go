@@ -21,7 +21,7 @@ const (
 	rulesTestFile = "rcopy.rules.test.yml"
 )
 
-// stableAlerts are the alert names users route on (issue 7); renaming one is
+// stableAlerts are the alert names users route on; renaming one is
 // a breaking change.
 var stableAlerts = []string{
 	"RcopyExporterProbeFailed", "RcopyExporterDown", "RcopyStateNotInTable", "RcopyCIMNonConformant",

@@ -23,7 +23,7 @@ func BenchmarkDecodeResponse(b *testing.B) {
 	}
 }
 
-// BenchmarkDecodeHostileAttributes decodes issue 16's reproduction (one
+// BenchmarkDecodeHostileAttributes decodes the hostile answer of docs/security.md (one
 // element with millions of attributes, 31 MiB): refused by the scan of the
 // bytes, before encoding/xml builds the element.
 func BenchmarkDecodeHostileAttributes(b *testing.B) {

@@ -16,7 +16,7 @@ import (
 	"time"
 )
 
-// hostileAttributes is the reproduction of issue 16: one element with
+// hostileAttributes is the hostile answer of docs/security.md: one element with
 // millions of attributes, about 31 MiB, in an otherwise valid answer.
 func hostileAttributes(size int) []byte {
 	head := `<?xml version="1.0" encoding="utf-8"?><CIM CIMVERSION="2.0" DTDVERSION="2.0"><MESSAGE ID="1" PROTOCOLVERSION="1.0"><SIMPLERSP><IMETHODRESPONSE NAME="EnumerateInstances"><IRETURNVALUE><VALUE.NAMEDINSTANCE><INSTANCENAME CLASSNAME="TPD_StorageVolume"><KEYBINDING NAME="DeviceID"><KEYVALUE VALUETYPE="string">1</KEYVALUE></KEYBINDING></INSTANCENAME><INSTANCE CLASSNAME="TPD_StorageVolume"`

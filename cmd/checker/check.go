@@ -18,7 +18,7 @@ import (
 )
 
 // checkFlags are the flags every form of `checker check` shares; the live
-// form (--config/--target, issue 6) adds its own and reuses runCheck.
+// form (--config/--target) adds its own and reuses runCheck.
 type checkFlags struct {
 	format    *string
 	output    *string

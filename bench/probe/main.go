@@ -58,6 +58,9 @@ type params struct {
 	exporterBin                     string
 }
 
+// geteuid is os.Geteuid; a test replaces it to see the refusal as root.
+var geteuid = os.Geteuid
+
 func main() {
 	var p params
 	flag.IntVar(&p.rounds, "rounds", 30, "measured polls per method")
@@ -78,7 +81,7 @@ func run(ctx context.Context, p params) error {
 	if p.rounds < 1 || p.warmup < 0 || p.groups < 1 || p.volumes < 1 {
 		return errors.New("-rounds, -groups and -volumes must be positive, -warmup not negative")
 	}
-	if os.Geteuid() != 0 {
+	if geteuid() != 0 {
 		return errors.New("needs root: it starts OpenSSH sshd on 127.0.0.1 serving a user of its own whose login shell is /bin/sh, " +
 			"which it creates with useradd and removes at the end (run it as root)")
 	}

@@ -91,10 +91,10 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	c.up.Store(err == nil)
 	e := emitter{ch: ch, opts: c.opts}
-	e.gauge(descs.up, boolValue(err == nil))
-	e.gauge(descs.duration, time.Since(start).Seconds())
+	e.gauge(descs.up, boolValue(err == nil), nil)
+	e.gauge(descs.duration, time.Since(start).Seconds(), nil)
 	for _, s := range stage.All {
-		e.gauge(descs.scrapeError, boolValue(s == failed), string(s))
+		e.gauge(descs.scrapeError, boolValue(s == failed), nil, string(s))
 	}
 	if r.Output != nil {
 		e.array(r.Output)

@@ -6,6 +6,6 @@
 //
 // /probe creates one Collector per request, registers it in a fresh
 // registry and serves it with promhttp, as blackbox_exporter does.
-// Descriptors are built once for the process; every series is a const
-// metric. docs/metrics.md lists every series and the decisions behind them.
+// Descriptors are built once for the process; a probe's series are
+// samples (sample.go) that share label pairs. docs/metrics.md lists every series and the decisions behind them.
 package collector

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/threepar/rcopy-exporter/conformance"
 	"github.com/threepar/rcopy-exporter/expected"
@@ -19,16 +20,7 @@ type emitter struct {
 	ch    chan<- prometheus.Metric
 	opts  Options
 	times map[string]timeValue // LastSyncTime text -> converted, per probe
-	// Label values are assembled in these, reused from series to series:
-	// the metric keeps none of them.
-	scratch, volumeLabels []string
-}
-
-// labels returns base followed by more, in the emitter's scratch slice
-// (valid until the next call).
-func (e *emitter) labels(base []string, more ...string) []string {
-	e.scratch = append(append(e.scratch[:0], base...), more...)
-	return e.scratch
+	series
 }
 
 type timeValue struct {
@@ -36,41 +28,33 @@ type timeValue struct {
 	ok bool
 }
 
-// gauge sends one series. Label values come from the array and may be in
-// another encoding than UTF-8: then (the only error NewConstMetric can
-// give here) they are sent with U+FFFD in place of the invalid bytes.
-func (e *emitter) gauge(d *prometheus.Desc, v float64, labels ...string) {
-	m, err := prometheus.NewConstMetric(d, prometheus.GaugeValue, v, labels...)
-	if err != nil {
-		for i, l := range labels {
-			labels[i] = strings.ToValidUTF8(l, "\uFFFD")
-		}
-		m = prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
-	}
-	e.ch <- m
+// gauge sends one series of f: shared holds the pairs of f's first labels
+// (see extend), more the values of the rest.
+func (e *emitter) gauge(f *family, v float64, shared []*dto.LabelPair, more ...string) {
+	e.ch <- e.sample(f, v, shared, more...)
 }
 
 // stateSet sends one series per known word and one for the current word if
 // it is not among them; the current word's series is 1.
-func (e *emitter) stateSet(d *prometheus.Desc, known []string, current string, labels ...string) {
+func (e *emitter) stateSet(f *family, known []string, current string, shared []*dto.LabelPair) {
 	for _, w := range known {
-		e.gauge(d, boolValue(w == current), e.labels(labels, w)...)
+		e.gauge(f, boolValue(w == current), shared, w)
 	}
 	if !slices.Contains(known, current) {
-		e.gauge(d, 1, e.labels(labels, current)...)
+		e.gauge(f, 1, shared, current)
 	}
 }
 
 func (e *emitter) array(out *parser.Output) {
-	e.gauge(descs.parseSkipped, float64(out.SkippedRows()))
+	e.gauge(descs.parseSkipped, float64(out.SkippedRows()), nil)
 	if out.HasSection("system") {
-		e.gauge(descs.systemStarted, boolValue(out.System.Status == "Started"))
+		e.gauge(descs.systemStarted, boolValue(out.System.Status == "Started"), nil)
 	}
 	seen := map[string]bool{}
 	for _, t := range out.Targets {
 		if !seen[t.Name] {
 			seen[t.Name] = true
-			e.gauge(descs.targetReady, boolValue(t.Status == "ready"), t.Name)
+			e.gauge(descs.targetReady, boolValue(t.Status == "ready"), nil, t.Name)
 		}
 	}
 	seenLink := map[[3]string]bool{}
@@ -84,7 +68,7 @@ func (e *emitter) array(out *parser.Output) {
 		if l.Target == "receive" {
 			direction = "receive"
 		}
-		e.gauge(descs.linkUp, boolValue(l.Status == "Up"), l.Target, l.Node, l.Address, direction)
+		e.gauge(descs.linkUp, boolValue(l.Status == "Up"), nil, l.Target, l.Node, l.Address, direction)
 	}
 }
 
@@ -97,12 +81,12 @@ func (e *emitter) listings(ls []conformance.Listing, cimRead bool) {
 	})
 	for _, l := range ls {
 		g := l.Group
-		gl := []string{g.Name, parser.NaturalGroup(g.Name), g.Target}
-		e.gauge(descs.groupInfo, 1, e.labels(gl, g.Mode, optionsLabel(g.Options))...)
-		e.stateSet(descs.groupStatus, groupStatuses, g.Status, gl...)
-		e.stateSet(descs.groupRole, groupRoles, g.Role, gl...)
+		gl := e.extend(descs.groupInfo, nil, g.Name, parser.NaturalGroup(g.Name), g.Target)
+		e.gauge(descs.groupInfo, 1, gl, g.Mode, optionsLabel(g.Options))
+		e.stateSet(descs.groupStatus, groupStatuses, g.Status, gl)
+		e.stateSet(descs.groupRole, groupRoles, g.Role, gl)
 		if g.PeriodSeconds != nil {
-			e.gauge(descs.groupPeriod, float64(*g.PeriodSeconds), gl...)
+			e.gauge(descs.groupPeriod, float64(*g.PeriodSeconds), gl)
 		}
 		counts := map[string]int{}
 		var order []string // unknown words, in the order met
@@ -124,14 +108,14 @@ func (e *emitter) listings(ls []conformance.Listing, cimRead bool) {
 			}
 		}
 		for _, s := range append(slices.Clip(volumeStatuses), order...) {
-			e.gauge(descs.groupVolumes, float64(counts[s]), e.labels(gl, s)...)
+			e.gauge(descs.groupVolumes, float64(counts[s]), gl, s)
 		}
-		e.gauge(descs.groupNotInTable, float64(notInTable), gl...)
+		e.gauge(descs.groupNotInTable, float64(notInTable), gl)
 		if synced {
-			e.gauge(descs.groupLastSync, oldest, gl...)
+			e.gauge(descs.groupLastSync, oldest, gl)
 		}
 		if cimRead {
-			e.gauge(descs.groupCIMNonconf, float64(nonconformant), gl...)
+			e.gauge(descs.groupCIMNonconf, float64(nonconformant), gl)
 		}
 		if e.opts.GroupsOnly {
 			continue
@@ -147,17 +131,16 @@ func (e *emitter) listings(ls []conformance.Listing, cimRead bool) {
 	}
 }
 
-func (e *emitter) volume(gl []string, f *conformance.Finding) {
-	vl := append(append(e.volumeLabels[:0], gl...), f.Volume)
-	e.volumeLabels = vl
-	e.gauge(descs.volumeSyncStatus, 1, e.labels(vl, f.SyncStatus)...)
+func (e *emitter) volume(gl []*dto.LabelPair, f *conformance.Finding) {
+	vl := e.extend(descs.volumeInTable, gl, f.Volume)
+	e.gauge(descs.volumeSyncStatus, 1, vl, f.SyncStatus)
 	if ts, ok := e.lastSyncOf(f); ok {
-		e.gauge(descs.volumeLastSync, ts, vl...)
+		e.gauge(descs.volumeLastSync, ts, vl)
 	}
 	if p := f.Printed.SyncPercent; p != nil {
-		e.gauge(descs.volumeRatio, *p/100, vl...)
+		e.gauge(descs.volumeRatio, *p/100, vl)
 	}
-	e.gauge(descs.volumeInTable, boolValue(len(f.Expected) > 0), vl...)
+	e.gauge(descs.volumeInTable, boolValue(len(f.Expected) > 0), vl)
 	// One series per distinct triple: rows that require the same triple
 	// (T109-synced and T110-14) share it.
 	for i, r := range f.Expected {
@@ -171,15 +154,15 @@ func (e *emitter) volume(gl []string, f *conformance.Finding) {
 			}
 		}
 		t := r.Triple
-		e.gauge(descs.volumeExpected, 1, e.labels(vl, t.CopyState.String(), t.SyncState.String(), t.ProgressStatus.String(),
-			strconv.FormatBool(t.RoleReversed), ids)...)
+		e.gauge(descs.volumeExpected, 1, vl, t.CopyState.String(), t.SyncState.String(), t.ProgressStatus.String(),
+			strconv.FormatBool(t.RoleReversed), ids)
 	}
 	if o := f.Observed; o != nil {
 		c, s, p, r := o.Names()
-		e.gauge(descs.volumeCIM, 1, e.labels(vl, c, s, p, r)...)
+		e.gauge(descs.volumeCIM, 1, vl, c, s, p, r)
 	}
 	if f.Verdict == conformance.Match || f.Verdict == conformance.Mismatch {
-		e.gauge(descs.volumeCIMConformant, boolValue(f.Verdict == conformance.Match), vl...)
+		e.gauge(descs.volumeCIMConformant, boolValue(f.Verdict == conformance.Match), vl)
 	}
 }
 

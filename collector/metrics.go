@@ -27,16 +27,16 @@ var (
 )
 
 // descriptors are built once for the process; every probe's collector
-// shares them and only creates const metrics.
+// shares them and only creates samples.
 type descriptors struct {
-	up, duration, scrapeError, parseSkipped        *prometheus.Desc
-	systemStarted, targetReady, linkUp             *prometheus.Desc
-	groupInfo, groupStatus, groupRole, groupPeriod *prometheus.Desc
-	groupVolumes, groupNotInTable, groupCIMNonconf *prometheus.Desc
-	groupLastSync                                  *prometheus.Desc
-	volumeSyncStatus, volumeLastSync, volumeRatio  *prometheus.Desc
-	volumeExpected, volumeInTable                  *prometheus.Desc
-	volumeCIM, volumeCIMConformant                 *prometheus.Desc
+	up, duration, scrapeError, parseSkipped        *family
+	systemStarted, targetReady, linkUp             *family
+	groupInfo, groupStatus, groupRole, groupPeriod *family
+	groupVolumes, groupNotInTable, groupCIMNonconf *family
+	groupLastSync                                  *family
+	volumeSyncStatus, volumeLastSync, volumeRatio  *family
+	volumeExpected, volumeInTable                  *family
+	volumeCIM, volumeCIMConformant                 *family
 	all                                            []*prometheus.Desc
 	names                                          []string
 }
@@ -45,12 +45,12 @@ var descs = newDescriptors()
 
 func newDescriptors() *descriptors {
 	d := &descriptors{}
-	add := func(name, help string, labels ...string) *prometheus.Desc {
+	add := func(name, help string, labels ...string) *family {
 		full := prometheus.BuildFQName(Namespace, "", name)
-		desc := prometheus.NewDesc(full, help, labels, nil)
-		d.all = append(d.all, desc)
+		f := newFamily(full, help, labels)
+		d.all = append(d.all, f.desc)
 		d.names = append(d.names, full)
-		return desc
+		return f
 	}
 	with := func(base []string, more ...string) []string { return append(slices.Clip(base), more...) }
 

@@ -438,7 +438,7 @@ func hasPercent(v string) bool {
 // (also without the blank, "Syncing(20%)") gives "Syncing", 20. A value that
 // does not end in "%)" is a word. ok is false for a value that is neither:
 // a percentage that is not a number from 0 to 100 ("(abc%)", "(120%)"), no
-// word before it, or two words.
+// word before it, two words, or a word with a parenthesis ("(00(0%)").
 func splitSyncStatus(v string) (word string, pct float64, ok bool) {
 	if !hasPercent(v) {
 		return v, 0, strings.IndexByte(v, ' ') < 0 && strings.IndexByte(v, '\t') < 0
@@ -448,7 +448,7 @@ func splitSyncStatus(v string) (word string, pct float64, ok bool) {
 		return "", 0, false
 	}
 	word = trimRight(v[:i])
-	if word == "" || strings.ContainsAny(word, " \t") {
+	if word == "" || strings.ContainsAny(word, " \t()") {
 		return "", 0, false
 	}
 	pct, ok = parsePercent(v[i:])

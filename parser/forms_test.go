@@ -38,6 +38,8 @@ func TestSplitSyncStatus(t *testing.T) {
 		{"Syncing (1e2%)", "", 0, false},
 		{"Syncing (0x10%)", "", 0, false},
 		{"(20%)", "", 0, false},
+		{"(00(0%)", "", 0, false},
+		{"Sync)ing (20%)", "", 0, false},
 		{"In Sync (20%)", "", 0, false},
 		{"In Sync", "", 0, false},
 	} {

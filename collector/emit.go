@@ -20,7 +20,6 @@ type emitter struct {
 	ch    chan<- prometheus.Metric
 	opts  Options
 	times map[string]timeValue // LastSyncTime text -> converted, per probe
-	series
 }
 
 type timeValue struct {
@@ -31,7 +30,7 @@ type timeValue struct {
 // gauge sends one series of f: shared holds the pairs of f's first labels
 // (see extend), more the values of the rest.
 func (e *emitter) gauge(f *family, v float64, shared []*dto.LabelPair, more ...string) {
-	e.ch <- e.sample(f, v, shared, more...)
+	e.ch <- newSample(f, v, shared, more...)
 }
 
 // stateSet sends one series per known word and one for the current word if
@@ -81,7 +80,7 @@ func (e *emitter) listings(ls []conformance.Listing, cimRead bool) {
 	})
 	for _, l := range ls {
 		g := l.Group
-		gl := e.extend(descs.groupInfo, nil, g.Name, parser.NaturalGroup(g.Name), g.Target)
+		gl := extend(descs.groupInfo, nil, g.Name, parser.NaturalGroup(g.Name), g.Target)
 		e.gauge(descs.groupInfo, 1, gl, g.Mode, optionsLabel(g.Options))
 		e.stateSet(descs.groupStatus, groupStatuses, g.Status, gl)
 		e.stateSet(descs.groupRole, groupRoles, g.Role, gl)
@@ -132,7 +131,7 @@ func (e *emitter) listings(ls []conformance.Listing, cimRead bool) {
 }
 
 func (e *emitter) volume(gl []*dto.LabelPair, f *conformance.Finding) {
-	vl := e.extend(descs.volumeInTable, gl, f.Volume)
+	vl := extend(descs.volumeInTable, gl, f.Volume)
 	e.gauge(descs.volumeSyncStatus, 1, vl, f.SyncStatus)
 	if ts, ok := e.lastSyncOf(f); ok {
 		e.gauge(descs.volumeLastSync, ts, vl)

@@ -31,9 +31,9 @@ func newFamily(name, help string, labels []string) *family {
 // A sample is one gauge series. It implements prometheus.Metric itself
 // rather than coming from NewConstMetric, which allocates and sorts a
 // label pair per label and series: here the series of a group listing
-// share the listing's pairs, the series of a volume the volume's, and a
-// probe's samples and pairs come from a few large allocations. Measured in
-// docs/benchmarks.md; the registry still checks and sorts every series.
+// share the listing's pairs, the series of a volume the volume's, each
+// placed in name order by its family. Measured in docs/benchmarks.md; the
+// registry still checks every series.
 type sample struct {
 	desc   *prometheus.Desc
 	labels []*dto.LabelPair // sorted by name
@@ -52,79 +52,43 @@ func (s *sample) Write(m *dto.Metric) error {
 	return nil
 }
 
-// slab hands out values from chunks of chunkSize: the thousands of
-// samples and pairs of a probe take a few allocations instead of one or
-// more each. They live as long as the probe's answer.
-type slab[T any] struct{ chunk []T }
-
-const chunkSize = 256
-
-func (s *slab[T]) next() *T {
-	if len(s.chunk) == cap(s.chunk) {
-		s.chunk = make([]T, 0, chunkSize)
-	}
-	s.chunk = s.chunk[:len(s.chunk)+1]
-	return &s.chunk[len(s.chunk)-1]
-}
-
-func (s *slab[T]) slice(n int) []T {
-	if len(s.chunk)+n > cap(s.chunk) {
-		s.chunk = make([]T, 0, max(chunkSize, n))
-	}
-	s.chunk = s.chunk[:len(s.chunk)+n]
-	return s.chunk[len(s.chunk)-n : len(s.chunk) : len(s.chunk)]
-}
-
-// series allocates what a probe's samples are made of.
-type series struct {
-	samples slab[sample]
-	pairs   slab[dto.LabelPair]
-	values  slab[string]
-	slots   slab[*dto.LabelPair]
-}
-
 // pair returns a label pair. name must outlive the probe (the families'
 // label names do). Label values come from the array and may be in another
 // encoding than UTF-8: invalid bytes become U+FFFD, as a label value must
 // be UTF-8.
-func (s *series) pair(name *string, value string) *dto.LabelPair {
+func pair(name *string, value string) *dto.LabelPair {
 	if !utf8.ValidString(value) {
 		value = strings.ToValidUTF8(value, "\uFFFD")
 	}
-	v := s.values.next()
-	*v = value
-	p := s.pairs.next()
-	p.Name, p.Value = name, v
-	return p
+	return &dto.LabelPair{Name: name, Value: &value}
 }
 
 // extend returns shared followed by the pairs of f's next labels with
 // values: the pairs a group listing's or a volume's series share. shared
 // holds pairs of f's first labels.
-func (s *series) extend(f *family, shared []*dto.LabelPair, values ...string) []*dto.LabelPair {
-	ps := s.slots.slice(len(shared) + len(values))
+func extend(f *family, shared []*dto.LabelPair, values ...string) []*dto.LabelPair {
+	ps := make([]*dto.LabelPair, len(shared)+len(values))
 	copy(ps, shared)
 	for j, v := range values {
 		i := len(shared) + j
-		ps[i] = s.pair(&f.labels[i], v)
+		ps[i] = pair(&f.labels[i], v)
 	}
 	return ps
 }
 
-// sample builds one series of f: shared holds the pairs of f's first
+// newSample builds one series of f: shared holds the pairs of f's first
 // labels (from extend, with a family whose first label names are f's),
 // more the values of the rest, in f's label order.
-func (s *series) sample(f *family, v float64, shared []*dto.LabelPair, more ...string) *sample {
-	sorted := s.slots.slice(len(f.labels))
+func newSample(f *family, v float64, shared []*dto.LabelPair, more ...string) *sample {
+	sorted := make([]*dto.LabelPair, len(f.labels))
 	for i, p := range shared {
 		sorted[f.slot[i]] = p
 	}
 	for j, value := range more {
 		i := len(shared) + j
-		sorted[f.slot[i]] = s.pair(&f.labels[i], value)
+		sorted[f.slot[i]] = pair(&f.labels[i], value)
 	}
-	m := s.samples.next()
-	m.desc, m.labels, m.value = f.desc, sorted, v
+	m := &sample{desc: f.desc, labels: sorted, value: v}
 	m.gauge.Value = &m.value
 	return m
 }

@@ -8,11 +8,10 @@ import (
 )
 
 // A sample's pairs come out sorted by name whatever the family's label
-// order, shared pairs stay shared, and samples made across many slab
-// chunks keep their own values.
-func TestSamplesAcrossChunks(t *testing.T) {
+// order, shared pairs stay shared, invalid UTF-8 becomes U+FFFD, and each
+// sample keeps its own values.
+func TestSamplePairs(t *testing.T) {
 	f := newFamily("x", "help", []string{"target", "group", "volume", "status"})
-	var s series
 	type want struct {
 		m       *sample
 		labels  string
@@ -20,9 +19,9 @@ func TestSamplesAcrossChunks(t *testing.T) {
 		sharing *dto.LabelPair
 	}
 	var made []want
-	for i := range 3 * chunkSize {
-		shared := s.extend(f, nil, fmt.Sprintf("t%d", i%7), fmt.Sprintf("g%d", i))
-		m := s.sample(f, float64(i), shared, fmt.Sprintf("v%d", i), "Synced\xff")
+	for i := range 50 {
+		shared := extend(f, nil, fmt.Sprintf("t%d", i%7), fmt.Sprintf("g%d", i))
+		m := newSample(f, float64(i), shared, fmt.Sprintf("v%d", i), "Synced\xff")
 		made = append(made, want{m, fmt.Sprintf("group=g%d status=Synced\uFFFD target=t%d volume=v%d", i, i%7, i), float64(i), shared[1]})
 	}
 	for _, w := range made {

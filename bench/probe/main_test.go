@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"os"
 	"strings"
 	"testing"
 
@@ -16,13 +15,7 @@ import (
 func TestProbeSmoke(t *testing.T) {
 	testtool.Require(t, "sshd")
 	testtool.Require(t, "ssh")
-	if os.Geteuid() != 0 {
-		// CI runs as root (.ci/run installs packages), so there this runs.
-		if os.Getenv("CI") != "" {
-			t.Fatal("needs root: it creates a throwaway login user for sshd (useradd)")
-		}
-		t.Skip("needs root: it creates a throwaway login user for sshd (useradd)")
-	}
+	testtool.RequireRoot(t, "it creates a throwaway login user for sshd (useradd)")
 	if err := run(context.Background(), params{rounds: 2, warmup: 1, groups: 2, volumes: 2}); err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,8 @@
 // systemd-analyze).
 // Under CI (CI set in the environment) a missing program fails the test,
 // because .ci/run installs them; on a developer machine the test is
-// skipped with a message saying which Debian package to install.
+// skipped with a message saying which Debian package to install. A test
+// that needs root (RequireRoot) is handled alike: .ci/run runs as root.
 package testtool
 
 import (
@@ -57,4 +58,18 @@ func Require(t testing.TB, program string) string {
 	}
 	t.Skipf("%s not found; install Debian package %s to run this test", program, pkg)
 	return ""
+}
+
+// RequireRoot ends the test unless it runs as root, as Require does for a
+// missing program: Fatal under CI (which runs .ci/run as root), Skip
+// elsewhere. why says what needs root.
+func RequireRoot(t testing.TB, why string) {
+	t.Helper()
+	if os.Geteuid() == 0 {
+		return
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatalf("needs root: %s", why)
+	}
+	t.Skipf("needs root: %s", why)
 }
